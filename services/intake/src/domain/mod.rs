@@ -1,0 +1,3 @@
+pub mod contact;
+pub mod feedback;
+pub mod reference;

@@ -1,0 +1,8 @@
+//! Intake: registers every piece of customer feedback once and publishes `feedback.received`.
+#![forbid(unsafe_code)]
+
+pub mod domain;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod store;

@@ -1,0 +1,89 @@
+use std::sync::Arc;
+
+use anyhow::Context;
+use auth::AuthKeys;
+use axum::{extract::FromRef, routing::get, routing::post, Json, Router};
+use messaging::{Bus, OutboxRelay, OutboxSignal};
+use sqlx::PgPool;
+use utoipa::OpenApi;
+
+use crate::{domain::reference::ReferenceAllocator, routes, settings::Settings};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub pool: PgPool,
+    pub outbox: OutboxSignal,
+    pub references: Arc<ReferenceAllocator>,
+    pub keys: AuthKeys,
+}
+
+impl FromRef<AppState> for AuthKeys {
+    fn from_ref(s: &AppState) -> AuthKeys {
+        s.keys.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Intake",
+        description = "Registers customer feedback from every channel."
+    ),
+    paths(routes::feedback::register, routes::feedback::status)
+)]
+pub struct ApiDoc;
+
+pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
+    let pool = settings.database.pool()?;
+    server::prepare_database(
+        &pool,
+        &sqlx::migrate!("./migrations"),
+        std::time::Duration::from_secs(30),
+    )
+    .await?;
+    let bus = Bus::new(settings.bus.clone(), "intake");
+    let outbox = OutboxSignal::default();
+    let timezone = settings
+        .intake
+        .timezone
+        .parse()
+        .map_err(|e| anyhow::anyhow!("intake.timezone: {e}"))?;
+    let state = AppState {
+        references: Arc::new(ReferenceAllocator::new(
+            timezone,
+            settings.intake.reference_block,
+        )),
+        keys: AuthKeys::new(&settings.auth.secret),
+        pool: pool.clone(),
+        outbox: outbox.clone(),
+        settings: Arc::new(settings.clone()),
+    };
+    let router = Router::new()
+        .route("/api/v1/feedback", post(routes::feedback::register))
+        .route(
+            "/api/v1/feedback/{reference}/status",
+            get(routes::feedback::status),
+        )
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            settings.intake.max_body_bytes,
+        ))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(settings.http.address())
+        .await
+        .with_context(|| format!("binding {}", settings.http.address()))?;
+    Ok(server::Service {
+        name: "intake",
+        listener,
+        router,
+        pool: pool.clone(),
+        relay: OutboxRelay::new(pool, bus.clone(), outbox),
+        bus,
+        consumers: None,
+        workers: vec![],
+    })
+}

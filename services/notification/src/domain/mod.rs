@@ -1,0 +1,3 @@
+pub mod directory;
+pub mod rules;
+pub mod templates;

@@ -1,0 +1,7 @@
+//! Reporting: read models updated from events, and the statistics and reports built on them.
+#![forbid(unsafe_code)]
+
+pub mod handlers;
+pub mod routes;
+pub mod settings;
+pub mod startup;

@@ -1,0 +1,51 @@
+use axum::{
+    extract::{Query, State},
+    Json,
+};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use server::ApiError;
+use sqlx::FromRow;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::startup::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct DailyQuery {
+    pub site: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Serialize, FromRow, ToSchema)]
+pub struct DailyCount {
+    pub site: String,
+    pub day: NaiveDate,
+    pub cases: i64,
+}
+
+/// Cases received per site and local day.
+#[utoipa::path(get, path = "/api/v1/stats/daily", params(DailyQuery),
+    responses((status = 200, body = [DailyCount]), (status = 401)), security(("bearer" = [])))]
+pub async fn daily(
+    State(state): State<AppState>,
+    _staff: auth::Staff,
+    Query(q): Query<DailyQuery>,
+) -> Result<Json<Vec<DailyCount>>, ApiError> {
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        if t < f {
+            return Err(ApiError::invalid("to", "is before `from`"));
+        }
+    }
+    let rows = sqlx::query_as(
+        "SELECT site, day, cases FROM daily_cases
+          WHERE ($1::text IS NULL OR site = $1) AND ($2::date IS NULL OR day >= $2) AND ($3::date IS NULL OR day <= $3)
+          ORDER BY day, site",
+    )
+    .bind(q.site)
+    .bind(q.from)
+    .bind(q.to)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(Json(rows))
+}

@@ -1,0 +1,8 @@
+//! Scheduler: durable timers that emit deadline, escalation and revisit events exactly once.
+#![forbid(unsafe_code)]
+
+pub mod firing;
+pub mod handlers;
+pub mod routes;
+pub mod settings;
+pub mod startup;

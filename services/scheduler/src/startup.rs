@@ -1,0 +1,94 @@
+use std::sync::Arc;
+
+use anyhow::Context;
+use auth::AuthKeys;
+use axum::{extract::FromRef, routing::get, Json, Router};
+use messaging::{Bus, ConsumerGroup, OutboxRelay, OutboxSignal, Topology};
+use sqlx::PgPool;
+use utoipa::OpenApi;
+
+use crate::{firing::Firing, handlers, routes, settings::Settings};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub keys: AuthKeys,
+}
+
+impl FromRef<AppState> for AuthKeys {
+    fn from_ref(s: &AppState) -> AuthKeys {
+        s.keys.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Scheduler",
+        description = "Deadlines, escalations and revisit timers."
+    ),
+    paths(routes::deadlines)
+)]
+pub struct ApiDoc;
+
+pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
+    let pool = settings.database.pool()?;
+    server::prepare_database(
+        &pool,
+        &sqlx::migrate!("./migrations"),
+        std::time::Duration::from_secs(30),
+    )
+    .await?;
+    let bus = Bus::new(settings.bus.clone(), "scheduler");
+    let outbox = OutboxSignal::default();
+    let settings = Arc::new(settings);
+    let consumers = ConsumerGroup {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        topology: Topology {
+            service: "scheduler".into(),
+            sites: settings.sites.served(),
+            event_types: handlers::EVENT_TYPES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        },
+        handler: Arc::new(handlers::SchedulerHandler {
+            settings: settings.clone(),
+        }),
+        outbox: outbox.clone(),
+    };
+    consumers
+        .declare()
+        .await
+        .context("declaring scheduler's queues")?;
+    let firing = Firing {
+        pool: pool.clone(),
+        settings: settings.firing.clone(),
+        outbox: outbox.clone(),
+    };
+    let state = AppState {
+        pool: pool.clone(),
+        keys: AuthKeys::new(&settings.auth.secret),
+    };
+    let router = Router::new()
+        .route("/api/v1/cases/{id}/deadlines", get(routes::deadlines))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(settings.http.address())
+        .await
+        .with_context(|| format!("binding {}", settings.http.address()))?;
+    Ok(server::Service {
+        name: "scheduler",
+        listener,
+        router,
+        pool: pool.clone(),
+        relay: OutboxRelay::new(pool, bus.clone(), outbox),
+        bus,
+        consumers: Some(consumers),
+        workers: vec![Box::new(move |stop| Box::pin(firing.run(stop)))],
+    })
+}

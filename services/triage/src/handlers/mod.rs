@@ -1,0 +1,34 @@
+pub mod feedback_received;
+
+use async_trait::async_trait;
+use contracts::{feedback::FeedbackReceivedV1, Event, RawEnvelope};
+use messaging::{Handler, HandlerError};
+use sqlx::PgConnection;
+use std::sync::Arc;
+
+use crate::settings::Settings;
+
+/// Dispatches triage's events to their handlers.
+pub struct TriageHandler {
+    pub settings: Arc<Settings>,
+}
+
+pub const EVENT_TYPES: &[&str] = &[FeedbackReceivedV1::TYPE];
+
+#[async_trait]
+impl Handler for TriageHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &RawEnvelope,
+    ) -> Result<(), HandlerError> {
+        match event.event_type.as_str() {
+            FeedbackReceivedV1::TYPE => {
+                feedback_received::handle(&self.settings, conn, &event.decode()?).await
+            }
+            other => Err(HandlerError::Malformed(format!(
+                "triage does not handle {other}"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Triage: turns registered feedback into classified, routed cases and carries them to closure.
+#![forbid(unsafe_code)]
+
+pub mod domain;
+pub mod handlers;
+pub mod routes;
+pub mod settings;
+pub mod startup;

@@ -1,0 +1,44 @@
+use std::collections::HashMap;
+
+use auth::AuthSettings;
+use messaging::BusSettings;
+use serde::Deserialize;
+use settings::{DatabaseSettings, HttpSettings, SitesSettings};
+
+use crate::domain::classify::ClassificationSettings;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub bus: BusSettings,
+    pub sites: SitesSettings,
+    pub auth: AuthSettings,
+    pub admin: AdminSettings,
+    pub classification: ClassificationSettings,
+    pub routing: RoutingSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    pub user: String,
+    pub name: String,
+    pub token_ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoutingSettings {
+    /// category → department code
+    pub departments: HashMap<String, String>,
+    /// site → (category → department code)
+    #[serde(default)]
+    pub site_overrides: HashMap<String, HashMap<String, String>>,
+}
+
+impl Settings {
+    pub fn load() -> Result<Self, settings::SettingsError> {
+        let s: Settings = settings::load(include_str!("../config/default.toml"))?;
+        settings::require_changed_in_production("auth.secret", &s.auth.secret, auth::DEV_SECRET)?;
+        Ok(s)
+    }
+}

@@ -1,0 +1,106 @@
+use std::sync::Arc;
+
+use anyhow::Context;
+use auth::AuthKeys;
+use axum::{extract::FromRef, routing::get, Json, Router};
+use messaging::{Bus, ConsumerGroup, OutboxRelay, OutboxSignal, Topology};
+use sqlx::PgPool;
+use utoipa::OpenApi;
+
+use crate::{handlers, routes, settings::Settings};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub pool: PgPool,
+    pub outbox: OutboxSignal,
+    pub keys: AuthKeys,
+}
+
+impl FromRef<AppState> for AuthKeys {
+    fn from_ref(s: &AppState) -> AuthKeys {
+        s.keys.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Triage",
+        description = "Cases: classification, routing and the handling workflow."
+    ),
+    paths(routes::cases::get_case)
+)]
+pub struct ApiDoc;
+
+pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
+    let pool = settings.database.pool()?;
+    server::prepare_database(
+        &pool,
+        &sqlx::migrate!("./migrations"),
+        std::time::Duration::from_secs(30),
+    )
+    .await?;
+    let bus = Bus::new(settings.bus.clone(), "triage");
+    let outbox = OutboxSignal::default();
+    let settings = Arc::new(settings);
+    let consumers = ConsumerGroup {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        topology: Topology {
+            service: "triage".into(),
+            sites: settings.sites.served(),
+            event_types: handlers::EVENT_TYPES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        },
+        handler: Arc::new(handlers::TriageHandler {
+            settings: settings.clone(),
+        }),
+        outbox: outbox.clone(),
+    };
+    consumers
+        .declare()
+        .await
+        .context("declaring triage's queues")?;
+    let state = AppState {
+        keys: AuthKeys::new(&settings.auth.secret),
+        pool: pool.clone(),
+        outbox: outbox.clone(),
+        settings: settings.clone(),
+    };
+    let router = Router::new()
+        .route("/api/v1/cases/{id}", get(routes::cases::get_case))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(settings.http.address())
+        .await
+        .with_context(|| format!("binding {}", settings.http.address()))?;
+    Ok(server::Service {
+        name: "triage",
+        listener,
+        router,
+        pool: pool.clone(),
+        relay: OutboxRelay::new(pool, bus.clone(), outbox),
+        bus,
+        consumers: Some(consumers),
+        workers: vec![],
+    })
+}
+
+/// A token for the configured first administrator (`triage admin-token`).
+pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
+    let keys = AuthKeys::new(&settings.auth.secret);
+    Ok(keys.issue(
+        &settings.admin.user,
+        &settings.admin.name,
+        vec![auth::Role::Administrator],
+        None,
+        vec![],
+        chrono::Duration::hours(settings.admin.token_ttl_hours),
+    )?)
+}

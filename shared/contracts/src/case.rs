@@ -1,0 +1,35 @@
+//! Events published by triage.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{feedback::Channel, feedback::CustomerV1, Event};
+
+/// `case.opened` v1: feedback became a case, classified and routed to a department.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CaseOpenedV1 {
+    pub case_id: Uuid,
+    pub reference: String,
+    pub feedback_id: Uuid,
+    pub channel: Channel,
+    pub received_at: DateTime<Utc>,
+    pub opened_at: DateTime<Utc>,
+    /// `general` | `important` | `complaint` (domain.md §2).
+    pub class: String,
+    pub category: String,
+    /// `general` | `important` | `major`.
+    pub severity: String,
+    /// Department code from the directory, e.g. `quality`.
+    pub department: String,
+    /// Staff user id of the responsible person, when one was assigned.
+    pub assignee: Option<String>,
+    pub customer: CustomerV1,
+    pub subject: Option<String>,
+    /// The start of the customer's text, for notifications (full text stays in triage).
+    pub summary: String,
+}
+
+impl Event for CaseOpenedV1 {
+    const TYPE: &'static str = "case.opened";
+    const VERSION: u32 = 1;
+}

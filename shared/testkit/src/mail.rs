@@ -1,0 +1,93 @@
+//! A real SMTP server for tests: `deploy/local/mailcatcher.py` (aiosmtpd) capturing into a directory.
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+};
+
+use anyhow::{bail, Context};
+
+pub struct MailCatcher {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Child,
+}
+
+impl MailCatcher {
+    /// Starts a catcher on a free port; `extra` are mailcatcher flags (e.g. `--fail-first 1`).
+    pub fn start(extra: &[&str]) -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("mail-{}", crate::unique()));
+        std::fs::create_dir_all(&dir)?;
+        let script = workspace_root().join("deploy/local/mailcatcher.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(&script)
+            .args(["--host", "127.0.0.1", "--port", "0", "--dir"])
+            .arg(&dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", script.display()))?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let Some(port) = line
+            .trim()
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok())
+        else {
+            let _ = child.kill();
+            bail!("mailcatcher did not start (said {line:?}); is python3-aiosmtpd installed?");
+        };
+        Ok(Self { port, dir, child })
+    }
+
+    /// Raw messages captured so far, in arrival order.
+    pub fn messages(&self) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .collect()
+    }
+}
+
+impl Drop for MailCatcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The repository root (where `deploy/` is), from this crate's manifest directory.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// The decoded value of a header in a raw message (first occurrence, unfolded).
+pub fn header(raw: &str, name: &str) -> Option<String> {
+    let mut lines = raw.split("\r\n").flat_map(|l| l.split('\n'));
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            return None;
+        }
+        if line.to_ascii_lowercase().starts_with(&prefix) {
+            return Some(line[prefix.len()..].trim().to_owned());
+        }
+    }
+    None
+}
