@@ -12,6 +12,8 @@
 #   dev : PostgreSQL 5432, RabbitMQ 5672 (node feedback@localhost, dist 25672), SMTP catcher 1025
 #   test: PostgreSQL 55432, RabbitMQ 5673 (node feedbacktest@localhost, dist 25673)
 # The ports actually in use are remembered in .data/<profile>/ports.env, which `env` and `stop` read.
+# INFRA_DEV_NODENAME / INFRA_TEST_NODENAME change the node names (e.g. for a second clone on the same machine);
+# INFRA_MINIMAL=1 makes `install` skip dovecot-imapd, chromium, chromium-driver and fonts-liberation.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -80,8 +82,13 @@ first_free_port() {
   return 1
 }
 
-# True when process $1 exists and is not a zombie.
-pid_alive() { [ -n "${1:-}" ] && [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+# True when process $1 exists and has not exited (zombie Z or dead X).
+pid_alive() {
+  local st
+  [ -n "${1:-}" ] || return 1
+  st="$(sed -n 's/^State:[[:space:]]*\([A-Za-z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)" || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
 
 read_pid() { [ -s "$1" ] && head -n 1 "$1" | tr -dc '0-9' || true; }
 
@@ -119,10 +126,13 @@ cmd_install() {
 
   if [ "${#missing[@]}" -gt 0 ]; then
     command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install by hand: ${missing[*]}"
+    if [ "$IS_ROOT" != 1 ] && ! command -v sudo >/dev/null 2>&1; then
+      die "missing packages: ${missing[*]}; installing them needs root (not root, and sudo is not installed): run 'scripts/infra.sh install' as root"
+    fi
     [[ " ${missing[*]} " == *" postgresql "* ]] && new_pg=1
     [[ " ${missing[*]} " == *" rabbitmq-server "* ]] && new_rabbit=1
-    mkdir -p "$DATA_ROOT"
-    local apt_log="$DATA_ROOT/apt.log" started=$SECONDS
+    local apt_log started=$SECONDS
+    apt_log="$(mktemp "${TMPDIR:-/tmp}/infra-apt.XXXXXX.log")"
     log "installing: ${missing[*]} (log: $apt_log)"
     if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >"$apt_log" 2>&1; then
       print_tail "$apt_log"; die "apt-get update failed"
@@ -195,14 +205,14 @@ load_profile() {
       AMQP_PORTS=(5672 $(seq 5674 5689))            # 5673 belongs to the test profile
       DIST_PORTS=(25672 $(seq 25674 25689))
       SMTP_PORTS=(1025 $(seq 1026 1040))
-      NODENAME=feedback@localhost
+      PROFILE_NODENAME="${INFRA_DEV_NODENAME:-feedback@localhost}"
       ;;
     test)
       PG_PORTS=(55432 $(seq 55433 55449))
       AMQP_PORTS=(5673 $(seq 5690 5705))
       DIST_PORTS=(25673 $(seq 25690 25705))
       SMTP_PORTS=()
-      NODENAME=feedbacktest@localhost
+      PROFILE_NODENAME="${INFRA_TEST_NODENAME:-feedbacktest@localhost}"
       ;;
     *) die "unknown profile '${PROFILE}' (expected dev or test)" ;;
   esac
@@ -216,14 +226,16 @@ load_profile() {
   MAIL_PID_FILE="$PD/run/mailcatcher.pid"
   MAIL_LOG="$PD/log/mailcatcher.log"
   PORTS_FILE="$PD/ports.env"
-  # Ports remembered by the last start (empty when it never ran).
-  PG_PORT="" AMQP_PORT="" DIST_PORT="" SMTP_PORT=""
+  # Ports and node name remembered by the last start (empty when it never ran).
+  PG_PORT="" AMQP_PORT="" DIST_PORT="" SMTP_PORT="" NODENAME=""
   if [ -f "$PORTS_FILE" ]; then
+    NODENAME="$(sed -n 's/^NODENAME=//p' "$PORTS_FILE")"
     PG_PORT="$(sed -n 's/^PG_PORT=//p' "$PORTS_FILE")"
     AMQP_PORT="$(sed -n 's/^AMQP_PORT=//p' "$PORTS_FILE")"
     DIST_PORT="$(sed -n 's/^DIST_PORT=//p' "$PORTS_FILE")"
     SMTP_PORT="$(sed -n 's/^SMTP_PORT=//p' "$PORTS_FILE")"
   fi
+  NODENAME="${NODENAME:-$PROFILE_NODENAME}"
   return 0
 }
 
@@ -391,6 +403,7 @@ start_rabbitmq() {
     AMQP_PORT="${AMQP_PORT:-${AMQP_PORTS[0]}}" DIST_PORT="${DIST_PORT:-${DIST_PORTS[0]}}"
     log "RabbitMQ ($PROFILE) already running: node $NODENAME, 127.0.0.1:$AMQP_PORT (pid $pid)"
   else
+    NODENAME="$PROFILE_NODENAME"
     AMQP_PORT="$(first_free_port "${AMQP_PORTS[@]}")" || die "no free port for RabbitMQ among ${AMQP_PORTS[*]}"
     [ "$AMQP_PORT" = "${AMQP_PORTS[0]}" ] || log "port ${AMQP_PORTS[0]} is taken: RabbitMQ ($PROFILE) uses port $AMQP_PORT instead"
     DIST_PORT="$(first_free_port "${DIST_PORTS[@]}")" || die "no free Erlang distribution port among ${DIST_PORTS[*]}"
@@ -602,7 +615,7 @@ status_line() {
 }
 
 usage() {
-  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
 }
 
 main() {

@@ -66,7 +66,20 @@ impl OutboxRelay {
         let mut failures = 0u32;
         loop {
             let stopping = shutdown.is_cancelled();
-            match self.drain(&mut publisher, &shutdown).await {
+            // Keep a confirmed channel open even when idle: the connection is then re-established
+            // as soon as the broker is back, and `/health/ready` tells the truth.
+            let ensured = match &publisher {
+                Some(p) if p.is_open() => Ok(()),
+                _ if stopping && !self.bus.is_connected() => Err(BusError::ShuttingDown),
+                _ => ConfirmedPublisher::open(&self.bus)
+                    .await
+                    .map(|p| publisher = Some(p)),
+            };
+            let pass = match ensured {
+                Ok(()) => self.drain(&mut publisher, &shutdown).await,
+                Err(e) => Err(e),
+            };
+            match pass {
                 Ok(()) => failures = 0,
                 Err(e) => {
                     publisher = None;

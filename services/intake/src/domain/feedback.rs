@@ -118,7 +118,7 @@ impl FeedbackRequest {
         }
         let received_at = match (self.received_at, is_staff) {
             (Some(t), true) => {
-                let t = t.with_timezone(&Utc);
+                let t = chrono::SubsecRound::trunc_subsecs(t.with_timezone(&Utc), 6);
                 if t > now + chrono::Duration::minutes(5) {
                     return Err(ApiError::invalid("received_at", "cannot be in the future"));
                 }

@@ -1,6 +1,6 @@
 use axum::{
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{rejection::BytesRejection, Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
     Json,
@@ -30,8 +30,19 @@ pub async fn register(
     State(state): State<AppState>,
     staff: auth::MaybeStaff,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body is too large",
+            )
+        } else {
+            ApiError::bad_request(format!("cannot read the body: {e}"))
+        }
+    })?;
     let is_json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -52,7 +63,9 @@ pub async fn register(
         settings: &state.settings.intake,
         known_sites: &state.settings.sites.known,
     };
-    let feedback = request.validate(&limits, staff.0.is_some(), chrono::Utc::now())?;
+    // Microseconds: what PostgreSQL keeps, so every copy of the time agrees.
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
+    let feedback = request.validate(&limits, staff.0.is_some(), now)?;
 
     let key = headers
         .get("idempotency-key")

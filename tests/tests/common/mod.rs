@@ -1,0 +1,91 @@
+#![allow(dead_code)]
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use testkit::{
+    mail::MailCatcher,
+    services::{Stack, StackOptions},
+    Infra,
+};
+
+pub struct World {
+    pub stack: Stack,
+    pub mail: MailCatcher,
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+pub fn admin_token() -> String {
+    auth::AuthKeys::new(auth::DEV_SECRET)
+        .issue(
+            "admin",
+            "Admin",
+            vec![auth::Role::Administrator],
+            None,
+            vec![],
+            chrono::Duration::hours(1),
+        )
+        .unwrap()
+}
+
+pub async fn world(amqp_url: &str, env: Vec<(String, String)>) -> World {
+    let infra = Infra::from_env();
+    let mail = MailCatcher::start(&[]).expect("mail catcher");
+    let stack = Stack::start(
+        &infra,
+        StackOptions {
+            amqp_url: amqp_url.to_owned(),
+            smtp_port: mail.port,
+            sites: vec!["sh01".into(), "bj01".into()],
+            env,
+        },
+    )
+    .await
+    .expect("the five services start");
+    World {
+        stack,
+        mail,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap(),
+        token: admin_token(),
+    }
+}
+
+pub fn complaint(n: usize) -> Value {
+    json!({
+        "channel": "api", "site": "sh01",
+        "customer": { "name": "张三", "phone": format!("1381234{:04}", n % 10000), "language": "zh-CN" },
+        "subject": "包装破损",
+        "content": format!("第{n}批产品到货时包装破损，有质量缺陷。"),
+        "product": { "code": "P-100", "batch": "B2026-11" }
+    })
+}
+
+impl World {
+    pub async fn post_feedback(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/feedback", self.stack.url("intake")))
+            .json(body)
+            .send()
+            .await
+            .expect("intake answers")
+    }
+
+    pub async fn get(&self, svc: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{}", self.stack.url(svc), path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("service answers")
+    }
+
+    pub async fn count(&self, svc: &str, sql: &str) -> i64 {
+        let pool = self.stack.pool(svc).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
