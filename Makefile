@@ -48,7 +48,8 @@ bench: ## run the benchmarks against the test infrastructure; results in bench/r
 	$(INFRA) install
 	$(INFRA) start test
 	mkdir -p "$(dir $(BENCH_OUT))"
-	eval "$$($(INFRA) env test)" && cargo run --release -p bench -- --out $(BENCH_OUT)
+	cargo build --release --bins
+	eval "$$($(INFRA) env test)" && ./target/release/bench --out $(BENCH_OUT)
 
 demo: ## load sample feedback (not available yet)
 	@echo "make demo: not available yet"

@@ -150,7 +150,7 @@ print_summary() {
       "http://127.0.0.1:$p/metrics"
   done
   echo
-  echo "Web form:      http://127.0.0.1:${HTTP_PORT[intake]}/feedback"
+  echo "Register:      curl -XPOST http://127.0.0.1:${HTTP_PORT[intake]}/api/v1/feedback -H 'content-type: application/json' -d '{\"channel\":\"api\",\"site\":\"sh01\",\"customer\":{\"phone\":\"13800000000\"},\"content\":\"…\"}'"
   echo "PostgreSQL:    $DEV_DATABASE_BASE_URL/<service>   (databases: ${SERVICES[*]})"
   echo "RabbitMQ:      $DEV_AMQP_URL   (node ${DEV_RABBITMQ_NODENAME:-feedback@localhost})"
   echo "Mail catcher:  SMTP ${DEV_SMTP_HOST:-127.0.0.1}:$DEV_SMTP_PORT, messages in .data/dev/mail/"

@@ -79,9 +79,9 @@ pub fn workspace_root() -> PathBuf {
 
 /// The decoded value of a header in a raw message (first occurrence, unfolded).
 pub fn header(raw: &str, name: &str) -> Option<String> {
-    let mut lines = raw.split("\r\n").flat_map(|l| l.split('\n'));
+    let lines = raw.split("\r\n").flat_map(|l| l.split('\n'));
     let prefix = format!("{}:", name.to_ascii_lowercase());
-    while let Some(line) = lines.next() {
+    for line in lines {
         if line.is_empty() {
             return None;
         }
