@@ -39,7 +39,11 @@ status: ## show what runs (services and infrastructure)
 test: ## everything CI runs: test infrastructure (ports 55432/5673), then build and run all tests
 	$(INFRA) install
 	$(INFRA) start test
-	eval "$$($(INFRA) env test)" && $(CARGO_BUILD_TESTS) && $(CARGO_TEST)
+	mkdir -p .data/test
+	eval "$$($(INFRA) env test)" && $(CARGO_BUILD_TESTS) && status=0 && \
+	  { $(CARGO_TEST) 2>&1 | tee .data/test/last-run.log || status=$$?; } && \
+	  awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' .data/test/last-run.log && \
+	  exit $$status
 
 test-infra-stop: ## stop the test PostgreSQL/RabbitMQ (make test leaves them running for the next run)
 	$(INFRA) stop test

@@ -10,22 +10,15 @@ use uuid::Uuid;
 use crate::Figures;
 
 /// Single-row insert commits per second at `concurrency` clients.
-pub async fn postgres(
-    infra: &Infra,
-    concurrency: usize,
-    total: usize,
-    f: &mut Figures,
-) -> anyhow::Result<()> {
+pub async fn postgres(infra: &Infra, concurrency: usize, total: usize, f: &mut Figures) -> anyhow::Result<()> {
     let url = infra.create_database("bench_pg").await?;
     let pool = PgPoolOptions::new()
         .max_connections(concurrency as u32)
         .connect(&url)
         .await?;
-    sqlx::query(
-        "CREATE TABLE t (id UUID PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMPTZ DEFAULT now())",
-    )
-    .execute(&pool)
-    .await?;
+    sqlx::query("CREATE TABLE t (id UUID PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMPTZ DEFAULT now())")
+        .execute(&pool)
+        .await?;
     let per_client = total / concurrency;
     let start = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
@@ -63,6 +56,7 @@ pub async fn rabbitmq(infra: &Infra, total: usize, f: &mut Figures) -> anyhow::R
         name_prefix: format!("bench{}.", testkit::unique()),
         prefetch: 1,
         handler_concurrency: 1,
+        batch_max: 1,
         max_attempts: 1,
         delivery_limit: 5,
         retry_base_ms: 10,
@@ -106,20 +100,10 @@ pub async fn rabbitmq(infra: &Infra, total: usize, f: &mut Figures) -> anyhow::R
         publisher.publish_batch(&[message(i)]).await?;
     }
     let single = singles as f64 / start.elapsed().as_secs_f64();
-    eprintln!(
-        "  rabbitmq: {windowed:.0} confirmed publishes/s (window 500), {single:.0}/s one at a time"
-    );
-    f.insert(
-        "baseline_rmq_confirms_per_s".into(),
-        json!(windowed.round()),
-    );
-    f.insert(
-        "baseline_rmq_confirms_single_per_s".into(),
-        json!(single.round()),
-    );
-    let _ = ch
-        .queue_delete(spec.name.clone().into(), Default::default())
-        .await;
+    eprintln!("  rabbitmq: {windowed:.0} confirmed publishes/s (window 500), {single:.0}/s one at a time");
+    f.insert("baseline_rmq_confirms_per_s".into(), json!(windowed.round()));
+    f.insert("baseline_rmq_confirms_single_per_s".into(), json!(single.round()));
+    let _ = ch.queue_delete(spec.name.clone().into(), Default::default()).await;
     let _ = ch
         .queue_delete(spec.dead_letter_queue.clone().into(), Default::default())
         .await;

@@ -43,11 +43,7 @@ async fn post(http: &reqwest::Client, url: &str, n: usize) -> Option<(Duration, 
 static SEQ: AtomicUsize = AtomicUsize::new(1);
 
 /// `concurrency` clients, each sending its next request when the last is answered.
-pub async fn closed_loop(
-    stack: &SharedStack,
-    concurrency: usize,
-    total: usize,
-) -> anyhow::Result<Sample> {
+pub async fn closed_loop(stack: &SharedStack, concurrency: usize, total: usize) -> anyhow::Result<Sample> {
     let url = format!("{}/api/v1/feedback", stack.url("intake"));
     let http = client();
     let left = Arc::new(AtomicUsize::new(total));
@@ -130,11 +126,7 @@ async fn paced(
     Ok((sample, accepted))
 }
 
-pub async fn open_loop(
-    stack: &SharedStack,
-    rate: f64,
-    duration: Duration,
-) -> anyhow::Result<Sample> {
+pub async fn open_loop(stack: &SharedStack, rate: f64, duration: Duration) -> anyhow::Result<Sample> {
     Ok(paced(stack, rate, duration).await?.0)
 }
 
@@ -169,11 +161,7 @@ pub async fn wait_drained(stack: &SharedStack, timeout: Duration) -> anyhow::Res
 
 /// N feedback posted as fast as 32 clients can; time from the first POST until the last case exists
 /// in triage with its notification recorded.
-pub async fn pipeline_throughput(
-    stack: &SharedStack,
-    n: usize,
-    f: &mut Figures,
-) -> anyhow::Result<()> {
+pub async fn pipeline_throughput(stack: &SharedStack, n: usize, f: &mut Figures) -> anyhow::Result<()> {
     let start = Instant::now();
     let sample = closed_loop(stack, 32, n).await?;
     wait_drained(stack, Duration::from_secs(600)).await?;
@@ -209,11 +197,7 @@ pub async fn pipeline_latency(
     let opened: std::collections::HashMap<_, _> = opened.into_iter().collect();
     let latencies: Vec<Duration> = accepted
         .iter()
-        .filter_map(|(r, at)| {
-            opened
-                .get(r)
-                .map(|o| (*o - *at).to_std().unwrap_or(Duration::ZERO))
-        })
+        .filter_map(|(r, at)| opened.get(r).map(|o| (*o - *at).to_std().unwrap_or(Duration::ZERO)))
         .collect();
     let p50 = percentile_ms(&latencies, 50.0);
     let p99 = percentile_ms(&latencies, 99.0);

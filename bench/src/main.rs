@@ -45,12 +45,26 @@ async fn main() -> anyhow::Result<()> {
         &infra,
         StackOptions {
             amqp_url: infra.amqp_url.clone(),
+            rabbit_node: infra.rabbit_node.clone(),
             smtp_port: mail.port,
             sites: vec!["sh01".into(), "bj01".into()],
             env: vec![("RUST_LOG".into(), "warn".into())],
         },
     )
     .await?;
+    let mut stack = stack;
+    if args.iter().any(|a| a == "--intake-alone") {
+        // Diagnostic: intake and its relay only (events queue up in triage's queue).
+        for svc in ["triage", "notification", "reporting", "scheduler"] {
+            stack.kill(svc);
+        }
+        let stack = Arc::new(stack);
+        let c1 = load::closed_loop(&stack, 1, 500 * scale).await?;
+        c1.record("intake_alone_c1", &mut figures);
+        let c32 = load::closed_loop(&stack, 32, 2_500 * scale).await?;
+        c32.record("intake_alone_c32", &mut figures);
+        return Ok(());
+    }
     let stack = Arc::new(stack);
 
     eprintln!("intake at concurrency 1 and 32…");
@@ -65,13 +79,7 @@ async fn main() -> anyhow::Result<()> {
     load::wait_drained(&stack, Duration::from_secs(300)).await?;
     load::pipeline_throughput(&stack, 2_500 * scale, &mut figures).await?;
     load::wait_drained(&stack, Duration::from_secs(300)).await?;
-    load::pipeline_latency(
-        &stack,
-        200.0,
-        Duration::from_secs(5 + 2 * scale as u64),
-        &mut figures,
-    )
-    .await?;
+    load::pipeline_latency(&stack, 200.0, Duration::from_secs(5 + 2 * scale as u64), &mut figures).await?;
 
     add_ratios(&mut figures);
     let json = serde_json::to_string_pretty(&figures)?;
@@ -91,16 +99,10 @@ fn add_ratios(f: &mut Figures) {
     if let (Some(i), Some(pg)) = (get("intake_c32_per_s"), get("baseline_pg_commits_per_s")) {
         ratios.push(("ratio_intake_c32_to_pg_commits", i / pg));
     }
-    if let (Some(p), Some(pg)) = (
-        get("pipeline_cases_per_s"),
-        get("baseline_pg_commits_per_s"),
-    ) {
+    if let (Some(p), Some(pg)) = (get("pipeline_cases_per_s"), get("baseline_pg_commits_per_s")) {
         ratios.push(("ratio_pipeline_to_pg_commits", p / pg));
     }
-    if let (Some(p), Some(r)) = (
-        get("pipeline_cases_per_s"),
-        get("baseline_rmq_confirms_per_s"),
-    ) {
+    if let (Some(p), Some(r)) = (get("pipeline_cases_per_s"), get("baseline_rmq_confirms_per_s")) {
         ratios.push(("ratio_pipeline_to_rmq_confirms", p / r));
     }
     for (k, v) in ratios {
@@ -109,9 +111,7 @@ fn add_ratios(f: &mut Figures) {
 }
 
 fn machine() -> Value {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let memory_kib = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {
@@ -140,14 +140,8 @@ impl Sample {
     fn record(&self, name: &str, f: &mut Figures) {
         let per_s = self.ok as f64 / self.elapsed.as_secs_f64();
         f.insert(format!("{name}_per_s"), json!(per_s.round()));
-        f.insert(
-            format!("{name}_p50_ms"),
-            json!(round2(self.percentile_ms(50.0))),
-        );
-        f.insert(
-            format!("{name}_p99_ms"),
-            json!(round2(self.percentile_ms(99.0))),
-        );
+        f.insert(format!("{name}_p50_ms"), json!(round2(self.percentile_ms(50.0))));
+        f.insert(format!("{name}_p99_ms"), json!(round2(self.percentile_ms(99.0))));
         f.insert(format!("{name}_errors"), json!(self.errors));
         eprintln!(
             "  {name}: {per_s:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",

@@ -4,8 +4,7 @@ use serde_yaml::Value;
 #[test]
 fn compose_file_parses_and_names_every_service_with_a_healthcheck() {
     let root = testkit::mail::workspace_root();
-    let text =
-        std::fs::read_to_string(root.join("docker-compose.yml")).expect("docker-compose.yml");
+    let text = std::fs::read_to_string(root.join("docker-compose.yml")).expect("docker-compose.yml");
     let doc: Value = serde_yaml::from_str(&text).expect("valid YAML");
     let services = doc["services"].as_mapping().expect("a services map");
     for name in testkit::services::SERVICES {

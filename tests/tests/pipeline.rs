@@ -11,7 +11,7 @@ use testkit::{eventually, mail::header, Infra};
 #[tokio::test]
 async fn feedback_becomes_a_routed_case_an_email_a_count_and_a_deadline() {
     let infra = Infra::from_env();
-    let w = world(&infra.amqp_url, vec![]).await;
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
 
     let response = w.post_feedback(&complaint(1)).await;
     assert_eq!(response.status(), 201);
@@ -37,44 +37,24 @@ async fn feedback_becomes_a_routed_case_an_email_a_count_and_a_deadline() {
     assert_eq!(case["decided_by"]["rule"], "product-defect");
 
     // The quality department was emailed through SMTP, threaded and marked automatic.
-    let email = eventually(
-        Duration::from_secs(20),
-        "the department's email",
-        || async {
-            w.mail
-                .messages()
-                .into_iter()
-                .find(|m| m.contains(&reference))
-        },
-    )
+    let email = eventually(Duration::from_secs(20), "the department's email", || async {
+        w.mail.messages().into_iter().find(|m| m.contains(&reference))
+    })
     .await;
-    assert_eq!(
-        header(&email, "To").as_deref(),
-        Some("quality@feedback.example")
-    );
-    assert_eq!(
-        header(&email, "Auto-Submitted").as_deref(),
-        Some("auto-generated")
-    );
+    assert_eq!(header(&email, "To").as_deref(), Some("quality@feedback.example"));
+    assert_eq!(header(&email, "Auto-Submitted").as_deref(), Some("auto-generated"));
     assert!(header(&email, "Message-ID").is_some_and(|id| id.ends_with("@feedback.example>")));
 
     // Notification recorded the delivery; reporting counted the case; the scheduler holds its deadline.
-    let log: Value = eventually(
-        Duration::from_secs(10),
-        "a sent delivery in the log",
-        || async {
-            let v: Value = w
-                .get(
-                    "notification",
-                    &format!("/api/v1/notifications?reference={reference}"),
-                )
-                .await
-                .json()
-                .await
-                .ok()?;
-            (v[0]["status"] == "sent").then_some(v)
-        },
-    )
+    let log: Value = eventually(Duration::from_secs(10), "a sent delivery in the log", || async {
+        let v: Value = w
+            .get("notification", &format!("/api/v1/notifications?reference={reference}"))
+            .await
+            .json()
+            .await
+            .ok()?;
+        (v[0]["status"] == "sent").then_some(v)
+    })
     .await;
     assert_eq!(log[0]["recipient_masked"], "q***@feedback.example");
     let daily: Value = eventually(Duration::from_secs(10), "the daily count", || async {
@@ -88,25 +68,19 @@ async fn feedback_becomes_a_routed_case_an_email_a_count_and_a_deadline() {
     })
     .await;
     assert_eq!(daily[0]["cases"], 1);
-    let deadlines: Value = eventually(
-        Duration::from_secs(10),
-        "the registration deadline",
-        || async {
-            let r = w
-                .get("scheduler", &format!("/api/v1/cases/{reference}/deadlines"))
-                .await;
-            if r.status() == 200 {
-                r.json().await.ok()
-            } else {
-                None
-            }
-        },
-    )
+    let deadlines: Value = eventually(Duration::from_secs(10), "the registration deadline", || async {
+        let r = w
+            .get("scheduler", &format!("/api/v1/cases/{reference}/deadlines"))
+            .await;
+        if r.status() == 200 {
+            r.json().await.ok()
+        } else {
+            None
+        }
+    })
     .await;
-    let received =
-        chrono::DateTime::parse_from_rfc3339(registered["received_at"].as_str().unwrap()).unwrap();
-    let due =
-        chrono::DateTime::parse_from_rfc3339(deadlines[0]["due_at"].as_str().unwrap()).unwrap();
+    let received = chrono::DateTime::parse_from_rfc3339(registered["received_at"].as_str().unwrap()).unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(deadlines[0]["due_at"].as_str().unwrap()).unwrap();
     assert_eq!(deadlines[0]["clock"], "registration");
     assert_eq!(due - received, chrono::Duration::hours(24));
     assert_eq!(deadlines[0]["state"], "pending");
@@ -115,7 +89,7 @@ async fn feedback_becomes_a_routed_case_an_email_a_count_and_a_deadline() {
 #[tokio::test]
 async fn every_service_has_health_metrics_openapi_and_refuses_anonymous_staff_calls() {
     let infra = Infra::from_env();
-    let w = world(&infra.amqp_url, vec![]).await;
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
     for svc in testkit::services::SERVICES {
         for path in ["/health/live", "/health/ready", "/metrics"] {
             let r = w
@@ -146,11 +120,7 @@ async fn every_service_has_health_metrics_openapi_and_refuses_anonymous_staff_ca
         .send()
         .await
         .unwrap();
-    assert!(metrics
-        .text()
-        .await
-        .unwrap()
-        .contains("http_request_duration_seconds"));
+    assert!(metrics.text().await.unwrap().contains("http_request_duration_seconds"));
     for (svc, path) in [
         ("triage", "/api/v1/cases/SH01-20260101-0001"),
         ("reporting", "/api/v1/stats/daily"),
@@ -178,7 +148,7 @@ async fn every_service_has_health_metrics_openapi_and_refuses_anonymous_staff_ca
 #[tokio::test]
 async fn bad_input_gets_a_clear_error_naming_the_field_and_registers_nothing() {
     let infra = Infra::from_env();
-    let w = world(&infra.amqp_url, vec![]).await;
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
     let url = format!("{}/api/v1/feedback", w.stack.url("intake"));
     let cases: Vec<(&str, reqwest::RequestBuilder, u16, Option<&str>)> = vec![
         ("missing content", w.http.post(&url).json(&json!({"channel":"api","site":"sh01","customer":{"anonymous":true}})), 422, Some("content")),
@@ -198,14 +168,9 @@ async fn bad_input_gets_a_clear_error_naming_the_field_and_registers_nothing() {
     for (what, request, status, field) in cases {
         let r = request.send().await.unwrap();
         assert_eq!(r.status().as_u16(), status, "{what}");
-        let body: Value = r
-            .json()
-            .await
-            .unwrap_or_else(|_| panic!("{what}: a JSON error body"));
+        let body: Value = r.json().await.unwrap_or_else(|_| panic!("{what}: a JSON error body"));
         assert!(
-            body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
+            body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{what}: {body}"
         );
         if let Some(f) = field {
@@ -230,7 +195,7 @@ async fn bad_input_gets_a_clear_error_naming_the_field_and_registers_nothing() {
 #[tokio::test]
 async fn the_same_idempotency_key_registers_once_and_another_body_conflicts() {
     let infra = Infra::from_env();
-    let w = world(&infra.amqp_url, vec![]).await;
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
     let url = format!("{}/api/v1/feedback", w.stack.url("intake"));
     let send = |body: Value| {
         w.http

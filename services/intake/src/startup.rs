@@ -26,10 +26,7 @@ impl FromRef<AppState> for AuthKeys {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(
-        title = "Intake",
-        description = "Registers customer feedback from every channel."
-    ),
+    info(title = "Intake", description = "Registers customer feedback from every channel."),
     paths(routes::feedback::register, routes::feedback::status)
 )]
 pub struct ApiDoc;
@@ -50,10 +47,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .parse()
         .map_err(|e| anyhow::anyhow!("intake.timezone: {e}"))?;
     let state = AppState {
-        references: Arc::new(ReferenceAllocator::new(
-            timezone,
-            settings.intake.reference_block,
-        )),
+        references: Arc::new(ReferenceAllocator::new(timezone, settings.intake.reference_block)),
         keys: AuthKeys::new(&settings.auth.secret),
         pool: pool.clone(),
         outbox: outbox.clone(),
@@ -61,17 +55,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/feedback", post(routes::feedback::register))
-        .route(
-            "/api/v1/feedback/{reference}/status",
-            get(routes::feedback::status),
-        )
-        .route(
-            "/api/v1/openapi.json",
-            get(|| async { Json(ApiDoc::openapi()) }),
-        )
-        .layer(axum::extract::DefaultBodyLimit::max(
-            settings.intake.max_body_bytes,
-        ))
+        .route("/api/v1/feedback/{reference}/status", get(routes::feedback::status))
+        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .layer(axum::extract::DefaultBodyLimit::max(settings.intake.max_body_bytes))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await

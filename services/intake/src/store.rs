@@ -58,9 +58,7 @@ pub async fn register(
         }
     }
     let id = Uuid::now_v7();
-    let reference = references
-        .next(pool, &feedback.site, feedback.received_at)
-        .await?;
+    let reference = references.next(pool, &feedback.site, feedback.received_at).await?;
     let mut token = [0u8; 24];
     rand::rng().fill_bytes(&mut token);
     let token = hex(&token);
@@ -143,19 +141,14 @@ pub async fn register(
         if inserted == 0 {
             // A concurrent request with the same key won: drop ours and answer as it did.
             tx.rollback().await?;
-            return Ok(earlier_answer(pool, idem)
-                .await?
-                .unwrap_or(Outcome::KeyReused));
+            return Ok(earlier_answer(pool, idem).await?.unwrap_or(Outcome::KeyReused));
         }
     }
     tx.commit().await?;
     Ok(Outcome::Created(registered))
 }
 
-async fn earlier_answer(
-    pool: &PgPool,
-    idem: &Idempotency<'_>,
-) -> Result<Option<Outcome>, sqlx::Error> {
+async fn earlier_answer(pool: &PgPool, idem: &Idempotency<'_>) -> Result<Option<Outcome>, sqlx::Error> {
     let row: Option<(String, serde_json::Value)> =
         sqlx::query_as("SELECT request_hash, response FROM idempotency_keys WHERE key = $1")
             .bind(idem.key)
@@ -181,11 +174,7 @@ pub struct PublicStatus {
     pub channel: String,
 }
 
-pub async fn status(
-    pool: &PgPool,
-    reference: &str,
-    token: &str,
-) -> Result<Option<PublicStatus>, sqlx::Error> {
+pub async fn status(pool: &PgPool, reference: &str, token: &str) -> Result<Option<PublicStatus>, sqlx::Error> {
     let row: Option<(String, String, DateTime<Utc>, String)> = sqlx::query_as(
         "SELECT reference, status, received_at, channel FROM feedback
           WHERE reference = $1 AND status_token_sha256 = $2",
@@ -194,12 +183,10 @@ pub async fn status(
     .bind(hex(&Sha256::digest(token.as_bytes())))
     .fetch_optional(pool)
     .await?;
-    Ok(
-        row.map(|(reference, status, received_at, channel)| PublicStatus {
-            reference,
-            status,
-            received_at,
-            channel,
-        }),
-    )
+    Ok(row.map(|(reference, status, received_at, channel)| PublicStatus {
+        reference,
+        status,
+        received_at,
+        channel,
+    }))
 }

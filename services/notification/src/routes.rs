@@ -46,10 +46,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<DeliveryView>>, ApiError> {
     if q.case.is_none() && q.reference.is_none() {
-        return Err(ApiError::invalid(
-            "case",
-            "give a case id (`case`) or a `reference`",
-        ));
+        return Err(ApiError::invalid("case", "give a case id (`case`) or a `reference`"));
     }
     let rows = sqlx::query_as(
         "SELECT id, event_id, event_type, case_reference, recipient_masked, channel, template, status, attempts,

@@ -60,10 +60,7 @@ pub fn transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio
         .port(smtp.port)
         .timeout(Some(Duration::from_millis(smtp.timeout_ms)));
     if !smtp.username.is_empty() {
-        builder = builder.credentials(Credentials::new(
-            smtp.username.clone(),
-            smtp.password.clone(),
-        ));
+        builder = builder.credentials(Credentials::new(smtp.username.clone(), smtp.password.clone()));
     }
     Ok(builder.build())
 }
@@ -90,22 +87,16 @@ impl Sender {
         while !stop.is_cancelled() {
             let free = limit.available_permits() as i64;
             let claimed = if free > 0 {
-                this.claim(free.min(this.settings.batch))
-                    .await
-                    .unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, "cannot claim deliveries");
-                        vec![]
-                    })
+                this.claim(free.min(this.settings.batch)).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot claim deliveries");
+                    vec![]
+                })
             } else {
                 vec![]
             };
             let idle = claimed.is_empty();
             for delivery in claimed {
-                let permit = limit
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("semaphore never closed");
+                let permit = limit.clone().acquire_owned().await.expect("semaphore never closed");
                 let this = this.clone();
                 in_flight.spawn(async move {
                     this.send(delivery).await;
@@ -187,13 +178,11 @@ impl Sender {
             Err(Failure::Transient(error)) | Err(Failure::Permanent(error)) => {
                 metrics::counter!("notifications_failed_total", "channel" => "email").increment(1);
                 tracing::error!(delivery = %d.id, attempt = d.attempts, %error, "email failed permanently");
-                sqlx::query(
-                    "UPDATE deliveries SET status = 'failed', last_error = $2 WHERE id = $1",
-                )
-                .bind(d.id)
-                .bind(&error)
-                .execute(&self.pool)
-                .await
+                sqlx::query("UPDATE deliveries SET status = 'failed', last_error = $2 WHERE id = $1")
+                    .bind(d.id)
+                    .bind(&error)
+                    .execute(&self.pool)
+                    .await
             }
         };
         if let Err(e) = update {
@@ -224,9 +213,6 @@ fn classify(e: lettre::transport::smtp::Error) -> Failure {
 }
 
 fn backoff(base_ms: u64, max_ms: u64, attempt: u32) -> Duration {
-    let ceiling = base_ms
-        .saturating_mul(1u64 << attempt.min(20))
-        .min(max_ms)
-        .max(1);
+    let ceiling = base_ms.saturating_mul(1u64 << attempt.min(20)).min(max_ms).max(1);
     Duration::from_millis(rand::random_range(ceiling / 2..=ceiling))
 }

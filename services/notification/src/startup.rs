@@ -48,20 +48,14 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         topology: Topology {
             service: "notification".into(),
             sites: settings.sites.served(),
-            event_types: handlers::EVENT_TYPES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            event_types: handlers::EVENT_TYPES.iter().map(|s| s.to_string()).collect(),
         },
         handler: Arc::new(handlers::NotificationHandler {
             settings: settings.clone(),
         }),
         outbox: outbox.clone(),
     };
-    consumers
-        .declare()
-        .await
-        .context("declaring notification's queues")?;
+    consumers.declare().await.context("declaring notification's queues")?;
     let sender = Sender::new(pool.clone(), settings.smtp.clone(), settings.sender.clone())?;
     let state = AppState {
         pool: pool.clone(),
@@ -69,10 +63,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/notifications", get(routes::list))
-        .route(
-            "/api/v1/openapi.json",
-            get(|| async { Json(ApiDoc::openapi()) }),
-        )
+        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await

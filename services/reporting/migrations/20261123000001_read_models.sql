@@ -1,12 +1,5 @@
--- Cases opened per site and local day of receipt.
-CREATE TABLE daily_cases (
-    site  TEXT NOT NULL,
-    day   DATE NOT NULL,
-    cases BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (site, day)
-);
-
--- One row per case, the base of every later report.
+-- One row per case, the base of every report. Counts are computed from it (indexed) rather than
+-- kept in counter rows, which concurrent consumers would all queue on.
 CREATE TABLE case_facts (
     case_id     UUID PRIMARY KEY,
     reference   TEXT NOT NULL,

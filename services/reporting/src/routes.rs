@@ -24,7 +24,7 @@ pub struct DailyCount {
     pub cases: i64,
 }
 
-/// Cases received per site and local day.
+/// Cases received per site and local day (in `reporting.timezone`).
 #[utoipa::path(get, path = "/api/v1/stats/daily", params(DailyQuery),
     responses((status = 200, body = [DailyCount]), (status = 401)), security(("bearer" = [])))]
 pub async fn daily(
@@ -38,13 +38,17 @@ pub async fn daily(
         }
     }
     let rows = sqlx::query_as(
-        "SELECT site, day, cases FROM daily_cases
-          WHERE ($1::text IS NULL OR site = $1) AND ($2::date IS NULL OR day >= $2) AND ($3::date IS NULL OR day <= $3)
-          ORDER BY day, site",
+        "SELECT site, day, count(*) AS cases
+           FROM (SELECT site, (received_at AT TIME ZONE $4)::date AS day FROM case_facts
+                  WHERE ($1::text IS NULL OR site = $1)
+                    AND ($2::date IS NULL OR received_at >= ($2::date::timestamp AT TIME ZONE $4))
+                    AND ($3::date IS NULL OR received_at < (($3::date + 1)::timestamp AT TIME ZONE $4))) d
+          GROUP BY site, day ORDER BY day, site",
     )
     .bind(q.site)
     .bind(q.from)
     .bind(q.to)
+    .bind(&state.timezone)
     .fetch_all(&state.pool)
     .await?;
     Ok(Json(rows))

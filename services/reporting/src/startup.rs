@@ -12,6 +12,7 @@ use crate::{handlers, routes, settings::Settings};
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    pub timezone: String,
     pub keys: AuthKeys,
 }
 
@@ -23,10 +24,7 @@ impl FromRef<AppState> for AuthKeys {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(
-        title = "Reporting",
-        description = "Statistics and reports built from events."
-    ),
+    info(title = "Reporting", description = "Statistics and reports built from events."),
     paths(routes::daily)
 )]
 pub struct ApiDoc;
@@ -41,7 +39,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     .await?;
     let bus = Bus::new(settings.bus.clone(), "reporting");
     let outbox = OutboxSignal::default();
-    let timezone = settings
+    let timezone: chrono_tz::Tz = settings
         .reporting
         .timezone
         .parse()
@@ -52,28 +50,20 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         topology: Topology {
             service: "reporting".into(),
             sites: settings.sites.served(),
-            event_types: handlers::EVENT_TYPES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            event_types: handlers::EVENT_TYPES.iter().map(|s| s.to_string()).collect(),
         },
-        handler: Arc::new(handlers::ReportingHandler { timezone }),
+        handler: Arc::new(handlers::ReportingHandler),
         outbox: outbox.clone(),
     };
-    consumers
-        .declare()
-        .await
-        .context("declaring reporting's queues")?;
+    consumers.declare().await.context("declaring reporting's queues")?;
     let state = AppState {
         pool: pool.clone(),
+        timezone: timezone.name().to_owned(),
         keys: AuthKeys::new(&settings.auth.secret),
     };
     let router = Router::new()
         .route("/api/v1/stats/daily", get(routes::daily))
-        .route(
-            "/api/v1/openapi.json",
-            get(|| async { Json(ApiDoc::openapi()) }),
-        )
+        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await

@@ -40,11 +40,10 @@ impl Firing {
 
     async fn until_next(&self) -> Duration {
         let max = Duration::from_millis(self.settings.max_sleep_ms);
-        let next: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT min(due_at) FROM timers WHERE state = 'pending'")
-                .fetch_one(&self.pool)
-                .await
-                .unwrap_or(None);
+        let next: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT min(due_at) FROM timers WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or(None);
         match next {
             Some(t) => (t - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(max),
             None => max,
@@ -90,14 +89,12 @@ impl Firing {
             }
         }
         if !fired.is_empty() {
-            sqlx::query(
-                "UPDATE timers SET state = 'fired', fired_at = $2, late = (id = ANY($3)) WHERE id = ANY($1)",
-            )
-            .bind(&fired)
-            .bind(now)
-            .bind(&late_ids)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE timers SET state = 'fired', fired_at = $2, late = (id = ANY($3)) WHERE id = ANY($1)")
+                .bind(&fired)
+                .bind(now)
+                .bind(&late_ids)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         if !fired.is_empty() {

@@ -23,10 +23,7 @@ impl FromRef<AppState> for AuthKeys {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(
-        title = "Scheduler",
-        description = "Deadlines, escalations and revisit timers."
-    ),
+    info(title = "Scheduler", description = "Deadlines, escalations and revisit timers."),
     paths(routes::deadlines)
 )]
 pub struct ApiDoc;
@@ -48,20 +45,14 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         topology: Topology {
             service: "scheduler".into(),
             sites: settings.sites.served(),
-            event_types: handlers::EVENT_TYPES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            event_types: handlers::EVENT_TYPES.iter().map(|s| s.to_string()).collect(),
         },
         handler: Arc::new(handlers::SchedulerHandler {
             settings: settings.clone(),
         }),
         outbox: outbox.clone(),
     };
-    consumers
-        .declare()
-        .await
-        .context("declaring scheduler's queues")?;
+    consumers.declare().await.context("declaring scheduler's queues")?;
     let firing = Firing {
         pool: pool.clone(),
         settings: settings.firing.clone(),
@@ -73,10 +64,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/cases/{id}/deadlines", get(routes::deadlines))
-        .route(
-            "/api/v1/openapi.json",
-            get(|| async { Json(ApiDoc::openapi()) }),
-        )
+        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await

@@ -50,20 +50,14 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         topology: Topology {
             service: "triage".into(),
             sites: settings.sites.served(),
-            event_types: handlers::EVENT_TYPES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            event_types: handlers::EVENT_TYPES.iter().map(|s| s.to_string()).collect(),
         },
         handler: Arc::new(handlers::TriageHandler {
             settings: settings.clone(),
         }),
         outbox: outbox.clone(),
     };
-    consumers
-        .declare()
-        .await
-        .context("declaring triage's queues")?;
+    consumers.declare().await.context("declaring triage's queues")?;
     let state = AppState {
         keys: AuthKeys::new(&settings.auth.secret),
         pool: pool.clone(),
@@ -72,10 +66,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/cases/{id}", get(routes::cases::get_case))
-        .route(
-            "/api/v1/openapi.json",
-            get(|| async { Json(ApiDoc::openapi()) }),
-        )
+        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await

@@ -182,9 +182,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match bearer(parts) {
             None => Ok(MaybeStaff(None)),
-            Some(token) => AuthKeys::from_ref(state)
-                .verify(token)
-                .map(|c| MaybeStaff(Some(c))),
+            Some(token) => AuthKeys::from_ref(state).verify(token).map(|c| MaybeStaff(Some(c))),
         }
     }
 }
@@ -209,24 +207,14 @@ mod tests {
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.sub, "u1");
         assert!(claims.has_any(&[Role::Administrator]));
-        assert_eq!(
-            AuthKeys::new("secret-b").verify(&token),
-            Err(AuthError::Invalid)
-        );
+        assert_eq!(AuthKeys::new("secret-b").verify(&token), Err(AuthError::Invalid));
     }
 
     #[test]
     fn expired_token_is_refused() {
         let keys = AuthKeys::new("s");
         let token = keys
-            .issue(
-                "u1",
-                "A",
-                vec![Role::Agent],
-                None,
-                vec![],
-                Duration::hours(-1),
-            )
+            .issue("u1", "A", vec![Role::Agent], None, vec![], Duration::hours(-1))
             .unwrap();
         assert_eq!(keys.verify(&token), Err(AuthError::Expired));
     }

@@ -23,10 +23,7 @@ fn main() {
             let s = start + Duration::minutes(i64::from(i % 600));
             sink = sink.max(cal.add(s, span).expect("deadline"));
         }
-        println!(
-            "{label:>18}: {:?} per call (latest {sink})",
-            t.elapsed() / RUNS
-        );
+        println!("{label:>18}: {:?} per call (latest {sink})", t.elapsed() / RUNS);
     }
     let t = Instant::now();
     let why = cal.explain(start, Span::WorkingDays(10)).expect("explain");

@@ -90,11 +90,7 @@ impl Calendar {
     ///
     /// A deadline that uses up an interval exactly lands at its end (11:00 + 1 h
     /// = 12:00, not 13:00). Adding zero gives [`Calendar::next_working_instant`].
-    pub fn add_working_duration(
-        &self,
-        start: DateTime<Utc>,
-        amount: Duration,
-    ) -> Result<DateTime<Utc>> {
+    pub fn add_working_duration(&self, start: DateTime<Utc>, amount: Duration) -> Result<DateTime<Utc>> {
         if amount < Duration::zero() {
             return Err(CalendarError::NegativeDuration(amount));
         }
@@ -109,12 +105,7 @@ impl Calendar {
     /// day after that instant's day — holidays and weekends are skipped,
     /// make-up working days count — at the place `mode` says. Zero days gives
     /// the next working instant (or the end of its day for [`DayDeadline::EndOfDay`]).
-    pub fn add_working_days(
-        &self,
-        start: DateTime<Utc>,
-        days: u32,
-        mode: DayDeadline,
-    ) -> Result<DateTime<Utc>> {
+    pub fn add_working_days(&self, start: DateTime<Utc>, days: u32, mode: DayDeadline) -> Result<DateTime<Utc>> {
         let (first, anchor) = self.advance(start, Duration::zero())?;
         let mut walk = Walk::new(start, anchor);
         let mut counted = 0;
@@ -169,11 +160,7 @@ impl Calendar {
 
     /// Walks forward from `start` through `amount` of working time; returns the
     /// instant reached and the local date of the interval it is in.
-    fn advance(
-        &self,
-        start: DateTime<Utc>,
-        amount: Duration,
-    ) -> Result<(DateTime<Utc>, NaiveDate)> {
+    fn advance(&self, start: DateTime<Utc>, amount: Duration) -> Result<(DateTime<Utc>, NaiveDate)> {
         let first = self.local_date(start);
         // The previous day too: after a daylight-saving gap one of its
         // intervals may end after local midnight.

@@ -136,19 +136,14 @@ impl Calendar {
             Some(SpecialDay::Holiday { name }) => DayKind::Holiday(name),
             Some(SpecialDay::MakeupWorkday { name, hours }) => DayKind::Working {
                 hours: hours.as_ref().unwrap_or(&self.makeup_hours),
-                makeup: Some(MakeupInfo {
-                    name: name.as_deref(),
-                }),
+                makeup: Some(MakeupInfo { name: name.as_deref() }),
             },
             None => {
                 let hours = self.week.get(date.weekday());
                 if hours.is_closed() {
                     DayKind::Weekend(date.weekday())
                 } else {
-                    DayKind::Working {
-                        hours,
-                        makeup: None,
-                    }
+                    DayKind::Working { hours, makeup: None }
                 }
             }
         }
@@ -167,10 +162,7 @@ impl Calendar {
     /// The working intervals of a local date as instants, in order and
     /// non-overlapping. Intervals that vanish in a daylight-saving gap are
     /// dropped; overlaps created by one are clipped.
-    pub(crate) fn work_intervals(
-        &self,
-        date: NaiveDate,
-    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+    pub(crate) fn work_intervals(&self, date: NaiveDate) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
         let hours = match self.day_kind(date) {
             DayKind::Working { hours, .. } => hours.intervals(),
             _ => &[],

@@ -58,10 +58,7 @@ mod tests {
         let days = special_days();
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         assert_eq!(days.holiday(d("2026-10-01")), Some("国庆节 National Day"));
-        assert_eq!(
-            days.holiday(d("2026-09-25")),
-            Some("中秋节 Mid-Autumn Festival")
-        );
+        assert_eq!(days.holiday(d("2026-09-25")), Some("中秋节 Mid-Autumn Festival"));
         assert!(days.is_makeup_workday(d("2026-09-20")));
         assert!(days.is_makeup_workday(d("2026-10-10")));
         assert!(days.is_makeup_workday(d("2026-02-14")));

@@ -99,11 +99,7 @@ pub struct HolidayEntry {
     #[serde(deserialize_with = "de_date")]
     pub start: NaiveDate,
     /// Last date, inclusive; defaults to `start`.
-    #[serde(
-        default,
-        deserialize_with = "de_opt_date",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "de_opt_date", skip_serializing_if = "Option::is_none")]
     pub end: Option<NaiveDate>,
 }
 
@@ -181,8 +177,7 @@ impl SiteConfig {
         special.merge_over(&build_special_days(&self.holidays, &self.makeup_days)?);
         let mut calendar = Calendar::new(tz, week, special)?.with_day_deadline(self.day_deadline);
         if let Some(hours) = &self.makeup_hours {
-            calendar =
-                calendar.with_makeup_hours(DaySchedule::new(hours.clone(), "make-up days")?)?;
+            calendar = calendar.with_makeup_hours(DaySchedule::new(hours.clone(), "make-up days")?)?;
         }
         Ok(calendar)
     }
@@ -226,9 +221,7 @@ fn de_date<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<NaiveDate, D:
     d.deserialize_any(DateVisitor)
 }
 
-fn de_opt_date<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<NaiveDate>, D::Error> {
+fn de_opt_date<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<NaiveDate>, D::Error> {
     de_date(d).map(Some)
 }
 

@@ -19,9 +19,7 @@ pub enum CalendarError {
     InvalidTime(String),
 
     /// An interval that is malformed or empty (its end is not after its start).
-    #[error(
-        "invalid working interval {0:?}: expected \"HH:MM-HH:MM\" with the end after the start"
-    )]
+    #[error("invalid working interval {0:?}: expected \"HH:MM-HH:MM\" with the end after the start")]
     InvalidInterval(String),
 
     /// Two intervals of the same day overlap.

@@ -78,11 +78,8 @@ impl Calendar {
                         date,
                         reason: SkipReason::Weekend(weekday),
                     }),
-                    DayKind::Working {
-                        makeup: Some(info), ..
-                    } if self
-                        .work_intervals(date)
-                        .any(|(s, e)| s <= due && e > start) =>
+                    DayKind::Working { makeup: Some(info), .. }
+                        if self.work_intervals(date).any(|(s, e)| s <= due && e > start) =>
                     {
                         makeup_days.push(CountedMakeupDay {
                             date,
@@ -123,9 +120,7 @@ impl fmt::Display for Explanation {
         let mut groups: Vec<(NaiveDate, NaiveDate, &SkipReason)> = Vec::new();
         for day in &self.skipped {
             match groups.last_mut() {
-                Some((_, last, reason))
-                    if last.succ_opt() == Some(day.date) && same_kind(reason, &day.reason) =>
-                {
+                Some((_, last, reason)) if last.succ_opt() == Some(day.date) && same_kind(reason, &day.reason) => {
                     *last = day.date;
                 }
                 _ => groups.push((day.date, day.date, &day.reason)),

@@ -77,12 +77,7 @@ impl SpecialDays {
     }
 
     /// Declares every date of `start..=end` a holiday called `name`.
-    pub fn insert_holiday_range(
-        &mut self,
-        name: &str,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> Result<()> {
+    pub fn insert_holiday_range(&mut self, name: &str, start: NaiveDate, end: NaiveDate) -> Result<()> {
         if end < start {
             return Err(CalendarError::InvalidDateRange {
                 name: name.to_string(),
@@ -91,12 +86,7 @@ impl SpecialDays {
             });
         }
         for date in start.iter_days().take_while(|d| *d <= end) {
-            self.insert(
-                date,
-                SpecialDay::Holiday {
-                    name: name.to_string(),
-                },
-            )?;
+            self.insert(date, SpecialDay::Holiday { name: name.to_string() })?;
         }
         Ok(())
     }

@@ -104,23 +104,13 @@ pub fn to_ics(days: &SpecialDays, calendar_name: &str) -> String {
         .into_iter()
         .map(|(name, first, last)| {
             let end = last.succ_opt().unwrap_or(last);
-            (
-                first,
-                event_lines("holiday", first, end, Some(name), "HOLIDAY", None),
-            )
+            (first, event_lines("holiday", first, end, Some(name), "HOLIDAY", None))
         })
         .collect();
     for (date, day) in days.iter() {
         if let SpecialDay::MakeupWorkday { name, hours } = day {
             let end = date.succ_opt().unwrap_or(date);
-            let lines = event_lines(
-                "makeup",
-                date,
-                end,
-                name.as_deref(),
-                "WORKDAY",
-                hours.as_ref(),
-            );
+            let lines = event_lines("makeup", date, end, name.as_deref(), "WORKDAY", hours.as_ref());
             events.push((date, lines));
         }
     }
@@ -197,9 +187,7 @@ impl Event {
                 .categories
                 .extend(split_list(&prop.value).into_iter().map(|c| unescape(&c))),
             "STATUS" => self.cancelled = prop.value.trim().eq_ignore_ascii_case("CANCELLED"),
-            "RRULE" | "RDATE" | "EXRULE" => {
-                return Err(ics_error(line, format!("{} is not supported", prop.name)))
-            }
+            "RRULE" | "RDATE" | "EXRULE" => return Err(ics_error(line, format!("{} is not supported", prop.name))),
             "X-WORKING-HOURS" => {
                 let intervals = split_list(&prop.value)
                     .iter()
@@ -305,10 +293,7 @@ impl Property {
         }
         let params = parts
             .map(|p| match p.split_once('=') {
-                Some((k, v)) => (
-                    k.trim().to_ascii_uppercase(),
-                    v.trim().trim_matches('"').to_string(),
-                ),
+                Some((k, v)) => (k.trim().to_ascii_uppercase(), v.trim().trim_matches('"').to_string()),
                 None => (p.trim().to_ascii_uppercase(), String::new()),
             })
             .collect();
@@ -320,10 +305,7 @@ impl Property {
     }
 
     fn param(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -357,11 +339,7 @@ fn fold_into(out: &mut String, line: &str) {
 
 fn parse_date(prop: &Property, line: usize) -> Result<NaiveDate> {
     let value = prop.value.trim();
-    if prop
-        .param("VALUE")
-        .is_some_and(|v| v.eq_ignore_ascii_case("DATE-TIME"))
-        || value.contains('T')
-    {
+    if prop.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE-TIME")) || value.contains('T') {
         return Err(ics_error(
             line,
             format!(
@@ -370,12 +348,8 @@ fn parse_date(prop: &Property, line: usize) -> Result<NaiveDate> {
             ),
         ));
     }
-    NaiveDate::parse_from_str(value, "%Y%m%d").map_err(|_| {
-        ics_error(
-            line,
-            format!("{} {value:?} is not a YYYYMMDD date", prop.name),
-        )
-    })
+    NaiveDate::parse_from_str(value, "%Y%m%d")
+        .map_err(|_| ics_error(line, format!("{} {value:?} is not a YYYYMMDD date", prop.name)))
 }
 
 /// `P3D`, `P1W`, `P1W2D` → days; anything with a time part is rejected.

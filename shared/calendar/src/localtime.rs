@@ -6,9 +6,7 @@
 //!   UTC offset in force before the change, i.e. it is moved forward by the
 //!   length of the gap (02:30 becomes 03:30 when clocks jump from 02:00 to 03:00).
 
-use chrono::{
-    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
-};
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::schedule::TimeOfDay;

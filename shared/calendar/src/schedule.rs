@@ -200,13 +200,7 @@ impl WeekSchedule {
     /// The same hours Monday to Friday, Saturday and Sunday off.
     pub fn weekdays(hours: DaySchedule) -> Self {
         let mut week = WeekSchedule::closed();
-        for day in [
-            Weekday::Mon,
-            Weekday::Tue,
-            Weekday::Wed,
-            Weekday::Thu,
-            Weekday::Fri,
-        ] {
+        for day in [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri] {
             week.set(day, hours.clone());
         }
         week
@@ -230,11 +224,7 @@ impl WeekSchedule {
     /// The hours a make-up working day gets when none are configured: those of
     /// the first day from Monday on that has working hours, i.e. "a normal weekday".
     pub fn normal_weekday(&self) -> DaySchedule {
-        self.0
-            .iter()
-            .find(|d| !d.is_closed())
-            .cloned()
-            .unwrap_or_default()
+        self.0.iter().find(|d| !d.is_closed()).cloned().unwrap_or_default()
     }
 }
 
@@ -245,14 +235,9 @@ mod tests {
     #[test]
     fn parses_and_prints_times() {
         assert_eq!("08:30".parse::<TimeOfDay>().unwrap().to_string(), "08:30");
-        assert_eq!(
-            "8:05:07".parse::<TimeOfDay>().unwrap().to_string(),
-            "08:05:07"
-        );
+        assert_eq!("8:05:07".parse::<TimeOfDay>().unwrap().to_string(), "08:05:07");
         assert_eq!("24:00".parse::<TimeOfDay>().unwrap(), TimeOfDay::END_OF_DAY);
-        for bad in [
-            "24:01", "12", "12:60", "ab:cd", "1:2:3:4", "-1:00", "123:00", "",
-        ] {
+        for bad in ["24:01", "12", "12:60", "ab:cd", "1:2:3:4", "-1:00", "123:00", ""] {
             assert!(bad.parse::<TimeOfDay>().is_err(), "{bad}");
         }
     }

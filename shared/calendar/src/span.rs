@@ -63,12 +63,8 @@ impl Calendar {
             Span::ClockHours(n) => start
                 .checked_add_signed(Duration::hours(i64::from(n)))
                 .ok_or_else(|| CalendarError::OutOfRange(format!("{start} + {span}"))),
-            Span::WorkingHours(n) => {
-                self.add_working_duration(start, Duration::hours(i64::from(n)))
-            }
-            Span::WorkingMinutes(n) => {
-                self.add_working_duration(start, Duration::minutes(i64::from(n)))
-            }
+            Span::WorkingHours(n) => self.add_working_duration(start, Duration::hours(i64::from(n))),
+            Span::WorkingMinutes(n) => self.add_working_duration(start, Duration::minutes(i64::from(n))),
             Span::WorkingDays(n) => self.add_working_days(start, n, self.day_deadline()),
         }
     }

@@ -11,9 +11,7 @@ const SNAPSHOT: &str = include_str!("data/chinesecalendar-1.11.0.txt");
 /// "国庆节 National Day" / "国庆节补班 National Day make-up working day" -> "national day".
 fn english(name: &str) -> String {
     let english = name.split_once(' ').map_or(name, |(_, e)| e);
-    english
-        .trim_end_matches(" make-up working day")
-        .to_lowercase()
+    english.trim_end_matches(" make-up working day").to_lowercase()
 }
 
 #[test]
@@ -32,9 +30,7 @@ fn every_date_of_2025_and_2026_matches_chinesecalendar() {
         let ours = match cal.day_kind(date) {
             DayKind::Holiday(n) => ("holiday", english(n)),
             DayKind::Weekend(_) => ("weekend", "-".to_string()),
-            DayKind::Working {
-                makeup: Some(m), ..
-            } => ("makeup", english(m.name.unwrap())),
+            DayKind::Working { makeup: Some(m), .. } => ("makeup", english(m.name.unwrap())),
             DayKind::Working { makeup: None, .. } => ("normal", "-".to_string()),
         };
         assert_eq!(ours, (kind, name.to_lowercase()), "{date}");
@@ -56,10 +52,7 @@ fn facts_from_the_brief() {
     assert!(days.is_makeup_workday(d("2026-09-20")));
     assert!(days.is_makeup_workday(d("2026-10-10")));
     assert!(days.is_makeup_workday(d("2026-02-14")));
-    assert_eq!(
-        days.holiday(d("2026-09-25")),
-        Some("中秋节 Mid-Autumn Festival")
-    );
+    assert_eq!(days.holiday(d("2026-09-25")), Some("中秋节 Mid-Autumn Festival"));
     // Every make-up working day of the data is a Saturday or Sunday.
     use chrono::Datelike;
     for (date, day) in days.iter() {

@@ -39,14 +39,8 @@ fn loads_a_site_from_toml() {
     assert_eq!(cal.time_zone(), chrono_tz::Asia::Shanghai);
     assert_eq!(cal.day_deadline(), DayDeadline::EndOfDay);
     // Own holiday range.
-    assert_eq!(
-        cal.day_kind(date("2026-06-01")),
-        DayKind::Holiday("厂庆 Founders' Day")
-    );
-    assert_eq!(
-        cal.day_kind(date("2026-06-02")),
-        DayKind::Holiday("厂庆 Founders' Day")
-    );
+    assert_eq!(cal.day_kind(date("2026-06-01")), DayKind::Holiday("厂庆 Founders' Day"));
+    assert_eq!(cal.day_kind(date("2026-06-02")), DayKind::Holiday("厂庆 Founders' Day"));
     // Base calendar still there.
     assert_eq!(
         cal.day_kind(date("2026-10-02")),
@@ -56,17 +50,13 @@ fn loads_a_site_from_toml() {
     // Site entries override the base calendar.
     assert!(cal.is_working_day(date("2026-10-01")));
     // Weekend without a make-up day.
-    assert_eq!(
-        cal.day_kind(date("2026-06-07")),
-        DayKind::Weekend(Weekday::Sun)
-    );
+    assert_eq!(cal.day_kind(date("2026-06-07")), DayKind::Weekend(Weekday::Sun));
     // Make-up day with its own hours: Sat 06-06 09:00-12:00.
     assert!(cal.is_working_time(sh(2026, 6, 6, 9, 0)));
     assert!(!cal.is_working_time(sh(2026, 6, 6, 13, 0)));
     // End-of-day deadlines from the configuration: Fri 06-05 10:00 + 1 day = Sat 06-06 12:00.
     assert_eq!(
-        cal.add(sh(2026, 6, 5, 10, 0), Span::WorkingDays(1))
-            .unwrap(),
+        cal.add(sh(2026, 6, 5, 10, 0), Span::WorkingDays(1)).unwrap(),
         sh(2026, 6, 6, 12, 0)
     );
 }
@@ -78,10 +68,7 @@ fn makeup_day_without_hours_gets_normal_weekday_hours_or_makeup_hours() {
     assert!(cal.is_working_time(sh(2026, 10, 10, 8, 30)));
     assert!(cal.is_working_time(sh(2026, 10, 10, 17, 0)));
 
-    let with_makeup_hours = SITE.replace(
-        "day_deadline = \"end_of_day\"",
-        "makeup_hours = [\"10:00-15:00\"]",
-    );
+    let with_makeup_hours = SITE.replace("day_deadline = \"end_of_day\"", "makeup_hours = [\"10:00-15:00\"]");
     let cal = Calendar::from_toml_str(&with_makeup_hours).unwrap();
     assert!(!cal.is_working_time(sh(2026, 10, 10, 9, 0)));
     assert!(cal.is_working_time(sh(2026, 10, 10, 12, 30)));
@@ -90,9 +77,7 @@ fn makeup_day_without_hours_gets_normal_weekday_hours_or_makeup_hours() {
 
 #[test]
 fn minimal_config_and_json() {
-    let cal =
-        Calendar::from_toml_str("time_zone = \"Europe/Paris\"\n[hours]\nmon = [\"09:00-17:00\"]\n")
-            .unwrap();
+    let cal = Calendar::from_toml_str("time_zone = \"Europe/Paris\"\n[hours]\nmon = [\"09:00-17:00\"]\n").unwrap();
     assert!(cal.special_days().is_empty());
     assert!(cal.is_working_day(date("2026-03-09")));
     assert!(!cal.is_working_day(date("2026-03-10")));

@@ -15,10 +15,7 @@ fn seven_days_from_mid_autumn_eve_skip_both_holidays_and_count_the_makeup_saturd
     // Wed 30 (3); 10-01..10-07 National Day; Thu 10-08 (4), Fri 10-09 (5),
     // Sat 10-10 make-up (6), Sun 10-11 weekend, Mon 10-12 (7).
     let start = sh(2026, 9, 24, 10, 0);
-    assert_eq!(
-        cal.add(start, Span::WorkingDays(7)).unwrap(),
-        sh(2026, 10, 12, 10, 0)
-    );
+    assert_eq!(cal.add(start, Span::WorkingDays(7)).unwrap(), sh(2026, 10, 12, 10, 0));
 
     let why = cal.explain(start, Span::WorkingDays(7)).unwrap();
     assert_eq!(why.due, sh(2026, 10, 12, 10, 0));
@@ -60,19 +57,12 @@ fn sunday_2026_09_20_is_a_working_day() {
     let cal = china_office();
     assert!(cal.is_working_day(date("2026-09-20")));
     assert!(cal.is_working_time(sh(2026, 9, 20, 10, 0)));
-    assert!(
-        !cal.is_working_time(sh(2026, 9, 19, 10, 0)),
-        "Saturday 09-19 is off"
-    );
+    assert!(!cal.is_working_time(sh(2026, 9, 19, 10, 0)), "Saturday 09-19 is off");
     // Fri 09-18 10:00 + 7: Sun 20 (1), Mon 21 (2), Tue 22 (3), Wed 23 (4),
     // Thu 24 (5), [25-27 Mid-Autumn], Mon 28 (6), Tue 29 (7).
-    let due = cal
-        .add(sh(2026, 9, 18, 10, 0), Span::WorkingDays(7))
-        .unwrap();
+    let due = cal.add(sh(2026, 9, 18, 10, 0), Span::WorkingDays(7)).unwrap();
     assert_eq!(due, sh(2026, 9, 29, 10, 0));
-    let why = cal
-        .explain(sh(2026, 9, 18, 10, 0), Span::WorkingDays(7))
-        .unwrap();
+    let why = cal.explain(sh(2026, 9, 18, 10, 0), Span::WorkingDays(7)).unwrap();
     assert_eq!(why.makeup_days[0].date, date("2026-09-20"));
     assert_eq!(why.skipped[0].date, date("2026-09-19"));
 }
@@ -81,13 +71,9 @@ fn sunday_2026_09_20_is_a_working_day() {
 fn two_days_across_spring_festival() {
     let cal = china_office();
     // Fri 02-13 10:00; Sat 02-14 make-up (1); 02-15..02-23 holidays; Tue 02-24 (2).
-    let due = cal
-        .add(sh(2026, 2, 13, 10, 0), Span::WorkingDays(2))
-        .unwrap();
+    let due = cal.add(sh(2026, 2, 13, 10, 0), Span::WorkingDays(2)).unwrap();
     assert_eq!(due, sh(2026, 2, 24, 10, 0));
-    let one = cal
-        .add(sh(2026, 2, 13, 10, 0), Span::WorkingDays(1))
-        .unwrap();
+    let one = cal.add(sh(2026, 2, 13, 10, 0), Span::WorkingDays(1)).unwrap();
     assert_eq!(one, sh(2026, 2, 14, 10, 0));
 }
 
@@ -95,14 +81,8 @@ fn two_days_across_spring_festival() {
 fn end_of_day_variant() {
     let cal = china_office().with_day_deadline(DayDeadline::EndOfDay);
     let start = sh(2026, 2, 13, 10, 0);
-    assert_eq!(
-        cal.add(start, Span::WorkingDays(2)).unwrap(),
-        sh(2026, 2, 24, 17, 30)
-    );
-    assert_eq!(
-        cal.add(start, Span::WorkingDays(0)).unwrap(),
-        sh(2026, 2, 13, 17, 30)
-    );
+    assert_eq!(cal.add(start, Span::WorkingDays(2)).unwrap(), sh(2026, 2, 24, 17, 30));
+    assert_eq!(cal.add(start, Span::WorkingDays(0)).unwrap(), sh(2026, 2, 13, 17, 30));
     assert_eq!(
         cal.add_working_days(sh(2026, 9, 24, 10, 0), 7, DayDeadline::EndOfDay)
             .unwrap(),
@@ -110,8 +90,7 @@ fn end_of_day_variant() {
     );
     // Explicit mode wins over the configured one.
     assert_eq!(
-        cal.add_working_days(start, 2, DayDeadline::SameTime)
-            .unwrap(),
+        cal.add_working_days(start, 2, DayDeadline::SameTime).unwrap(),
         sh(2026, 2, 24, 10, 0)
     );
 }
@@ -121,44 +100,24 @@ fn working_hours_across_lunch_night_and_weekend() {
     let cal = china_office();
     let h = |n| Span::WorkingHours(n);
     // Lunch: Wed 03-04 11:00 + 2 h = 11:00-12:00 + 13:00-14:00.
-    assert_eq!(
-        cal.add(sh(2026, 3, 4, 11, 0), h(2)).unwrap(),
-        sh(2026, 3, 4, 14, 0)
-    );
+    assert_eq!(cal.add(sh(2026, 3, 4, 11, 0), h(2)).unwrap(), sh(2026, 3, 4, 14, 0));
     // Exactly filling the morning lands at 12:00, not 13:00.
-    assert_eq!(
-        cal.add(sh(2026, 3, 4, 11, 0), h(1)).unwrap(),
-        sh(2026, 3, 4, 12, 0)
-    );
+    assert_eq!(cal.add(sh(2026, 3, 4, 11, 0), h(1)).unwrap(), sh(2026, 3, 4, 12, 0));
     // Night: Thu 03-05 17:00 + 1 h = 30 min Thursday + 30 min Friday.
-    assert_eq!(
-        cal.add(sh(2026, 3, 5, 17, 0), h(1)).unwrap(),
-        sh(2026, 3, 6, 9, 0)
-    );
+    assert_eq!(cal.add(sh(2026, 3, 5, 17, 0), h(1)).unwrap(), sh(2026, 3, 6, 9, 0));
     // Weekend: Fri 03-06 17:00 + 1 h = Mon 03-09 09:00.
-    assert_eq!(
-        cal.add(sh(2026, 3, 6, 17, 0), h(1)).unwrap(),
-        sh(2026, 3, 9, 9, 0)
-    );
+    assert_eq!(cal.add(sh(2026, 3, 6, 17, 0), h(1)).unwrap(), sh(2026, 3, 9, 9, 0));
     // A full working day is 8 hours: Mon 08:30 + 8 h = Mon 17:30; + 9 h = Tue 09:30.
-    assert_eq!(
-        cal.add(sh(2026, 3, 9, 8, 30), h(8)).unwrap(),
-        sh(2026, 3, 9, 17, 30)
-    );
-    assert_eq!(
-        cal.add(sh(2026, 3, 9, 8, 30), h(9)).unwrap(),
-        sh(2026, 3, 10, 9, 30)
-    );
+    assert_eq!(cal.add(sh(2026, 3, 9, 8, 30), h(8)).unwrap(), sh(2026, 3, 9, 17, 30));
+    assert_eq!(cal.add(sh(2026, 3, 9, 8, 30), h(9)).unwrap(), sh(2026, 3, 10, 9, 30));
     // Minutes.
     assert_eq!(
-        cal.add(sh(2026, 3, 4, 11, 45), Span::WorkingMinutes(30))
-            .unwrap(),
+        cal.add(sh(2026, 3, 4, 11, 45), Span::WorkingMinutes(30)).unwrap(),
         sh(2026, 3, 4, 13, 15)
     );
     // Clock hours ignore the calendar.
     assert_eq!(
-        cal.add(sh(2026, 10, 1, 10, 0), Span::ClockHours(24))
-            .unwrap(),
+        cal.add(sh(2026, 10, 1, 10, 0), Span::ClockHours(24)).unwrap(),
         sh(2026, 10, 2, 10, 0)
     );
     assert!(cal
@@ -173,8 +132,7 @@ fn working_hours_across_national_day() {
     let cal = china_office();
     // Wed 09-30 17:00 + 1 h: 30 min on 09-30, then 10-01..10-07 off, Thu 10-08 09:00.
     assert_eq!(
-        cal.add(sh(2026, 9, 30, 17, 0), Span::WorkingHours(1))
-            .unwrap(),
+        cal.add(sh(2026, 9, 30, 17, 0), Span::WorkingHours(1)).unwrap(),
         sh(2026, 10, 8, 9, 0)
     );
     assert_eq!(
@@ -192,39 +150,31 @@ fn start_outside_working_time() {
         sh(2026, 3, 6, 8, 30)
     );
     assert_eq!(
-        cal.add(sh(2026, 3, 5, 19, 0), Span::WorkingDays(1))
-            .unwrap(),
+        cal.add(sh(2026, 3, 5, 19, 0), Span::WorkingDays(1)).unwrap(),
         sh(2026, 3, 9, 8, 30)
     );
     assert_eq!(
-        cal.add(sh(2026, 3, 5, 19, 0), Span::WorkingHours(2))
-            .unwrap(),
+        cal.add(sh(2026, 3, 5, 19, 0), Span::WorkingHours(2)).unwrap(),
         sh(2026, 3, 6, 10, 30)
     );
     // Holiday: Thu 10-01 10:00 counts from Thu 10-08 08:30.
     assert_eq!(
-        cal.add(sh(2026, 10, 1, 10, 0), Span::WorkingDays(1))
-            .unwrap(),
+        cal.add(sh(2026, 10, 1, 10, 0), Span::WorkingDays(1)).unwrap(),
         sh(2026, 10, 9, 8, 30)
     );
     assert_eq!(
-        cal.add(sh(2026, 10, 1, 10, 0), Span::WorkingHours(1))
-            .unwrap(),
+        cal.add(sh(2026, 10, 1, 10, 0), Span::WorkingHours(1)).unwrap(),
         sh(2026, 10, 8, 9, 30)
     );
-    let why = cal
-        .explain(sh(2026, 10, 1, 10, 0), Span::WorkingDays(1))
-        .unwrap();
+    let why = cal.explain(sh(2026, 10, 1, 10, 0), Span::WorkingDays(1)).unwrap();
     assert_eq!(why.skipped.len(), 7, "10-01..10-07, the start day included");
     // Lunch: Wed 03-04 12:30 counts from 13:00.
     assert_eq!(
-        cal.add(sh(2026, 3, 4, 12, 30), Span::WorkingDays(1))
-            .unwrap(),
+        cal.add(sh(2026, 3, 4, 12, 30), Span::WorkingDays(1)).unwrap(),
         sh(2026, 3, 5, 13, 0)
     );
     assert_eq!(
-        cal.add(sh(2026, 3, 4, 12, 30), Span::WorkingHours(1))
-            .unwrap(),
+        cal.add(sh(2026, 3, 4, 12, 30), Span::WorkingHours(1)).unwrap(),
         sh(2026, 3, 4, 14, 0)
     );
     // Early morning and weekend.
@@ -233,8 +183,7 @@ fn start_outside_working_time() {
         sh(2026, 3, 4, 8, 30)
     );
     assert_eq!(
-        cal.add(sh(2026, 3, 7, 10, 0), Span::WorkingHours(2))
-            .unwrap(),
+        cal.add(sh(2026, 3, 7, 10, 0), Span::WorkingHours(2)).unwrap(),
         sh(2026, 3, 9, 10, 30)
     );
 }
@@ -244,21 +193,12 @@ fn is_working_time_boundaries() {
     let cal = china_office();
     assert!(cal.is_working_time(sh(2026, 3, 4, 8, 30)));
     assert!(!cal.is_working_time(sh(2026, 3, 4, 8, 29)));
-    assert!(
-        !cal.is_working_time(sh(2026, 3, 4, 12, 0)),
-        "intervals are half-open"
-    );
+    assert!(!cal.is_working_time(sh(2026, 3, 4, 12, 0)), "intervals are half-open");
     assert!(!cal.is_working_time(sh(2026, 3, 4, 12, 30)));
     assert!(cal.is_working_time(sh(2026, 3, 4, 13, 0)));
     assert!(!cal.is_working_time(sh(2026, 3, 4, 17, 30)));
-    assert!(
-        !cal.is_working_time(sh(2026, 10, 5, 10, 0)),
-        "National Day (a Monday)"
-    );
-    assert!(
-        cal.is_working_time(sh(2026, 10, 10, 10, 0)),
-        "make-up Saturday"
-    );
+    assert!(!cal.is_working_time(sh(2026, 10, 5, 10, 0)), "National Day (a Monday)");
+    assert!(cal.is_working_time(sh(2026, 10, 10, 10, 0)), "make-up Saturday");
     assert_eq!(
         cal.next_working_instant(sh(2026, 3, 4, 10, 0)).unwrap(),
         sh(2026, 3, 4, 10, 0)
@@ -292,14 +232,12 @@ fn same_time_clamps_into_a_shorter_makeup_day() {
     // Fri 10-09 15:00 + 1 day = Sat 10-10 (make-up, 09:00-12:00): 15:00 is after
     // its working time, so the deadline is the end of that day's working time.
     assert_eq!(
-        cal.add(sh(2026, 10, 9, 15, 0), Span::WorkingDays(1))
-            .unwrap(),
+        cal.add(sh(2026, 10, 9, 15, 0), Span::WorkingDays(1)).unwrap(),
         sh(2026, 10, 10, 12, 0)
     );
     // Fri 10-09 08:30 + 1 day: 08:30 is before opening, so 09:00.
     assert_eq!(
-        cal.add(sh(2026, 10, 9, 8, 30), Span::WorkingDays(1))
-            .unwrap(),
+        cal.add(sh(2026, 10, 9, 8, 30), Span::WorkingDays(1)).unwrap(),
         sh(2026, 10, 10, 9, 0)
     );
     let _: &Calendar = &cal;

@@ -46,10 +46,7 @@ fn imports_the_sample_feed() {
     );
     assert!(days.get(date("2026-10-12")).is_none(), "cancelled");
     // Escaped text, case-insensitive category in a list.
-    assert_eq!(
-        days.holiday(date("2026-12-31")),
-        Some("Year-end closing; office shut")
-    );
+    assert_eq!(days.holiday(date("2026-12-31")), Some("Year-end closing; office shut"));
     // Same result with LF line endings.
     assert_eq!(parse_ics(&SAMPLE.replace("\r\n", "\n")).unwrap(), days);
 }
@@ -57,15 +54,9 @@ fn imports_the_sample_feed() {
 #[test]
 fn imported_days_drive_deadlines() {
     let days = parse_ics(SAMPLE).unwrap();
-    let cal = Calendar::new(
-        chrono_tz::Asia::Shanghai,
-        WeekSchedule::weekdays(office_hours()),
-        days,
-    )
-    .unwrap();
+    let cal = Calendar::new(chrono_tz::Asia::Shanghai, WeekSchedule::weekdays(office_hours()), days).unwrap();
     assert_eq!(
-        cal.add(sh(2026, 9, 24, 10, 0), Span::WorkingDays(7))
-            .unwrap(),
+        cal.add(sh(2026, 9, 24, 10, 0), Span::WorkingDays(7)).unwrap(),
         sh(2026, 10, 12, 10, 0)
     );
     // The make-up Saturday only works 09:00-12:00, 13:00-16:00.
@@ -101,34 +92,20 @@ fn ics_err(events: &str) -> CalendarError {
 #[test]
 fn unsupported_or_broken_events_are_errors() {
     let timed = "BEGIN:VEVENT\r\nDTSTART:20261001T090000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n";
-    assert!(
-        matches!(ics_err(timed), CalendarError::Ics { line: 4, message } if message.contains("time of day"))
-    );
-    let rrule =
-        "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261001\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\n";
+    assert!(matches!(ics_err(timed), CalendarError::Ics { line: 4, message } if message.contains("time of day")));
+    let rrule = "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261001\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\n";
     assert!(matches!(ics_err(rrule), CalendarError::Ics { line: 5, .. }));
     let backwards = "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261005\r\nDTEND;VALUE=DATE:20261001\r\nEND:VEVENT\r\n";
-    assert!(matches!(
-        ics_err(backwards),
-        CalendarError::Ics { line: 3, .. }
-    ));
+    assert!(matches!(ics_err(backwards), CalendarError::Ics { line: 3, .. }));
     let no_start = "BEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\n";
     assert!(matches!(ics_err(no_start), CalendarError::Ics { .. }));
     let both = "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261001\r\nCATEGORIES:HOLIDAY,WORKDAY\r\nEND:VEVENT\r\n";
-    assert!(
-        matches!(ics_err(both), CalendarError::Ics { message, .. } if message.contains("both"))
-    );
+    assert!(matches!(ics_err(both), CalendarError::Ics { message, .. } if message.contains("both")));
     let bad_date = "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:2026-10-01\r\nEND:VEVENT\r\n";
-    assert!(matches!(
-        ics_err(bad_date),
-        CalendarError::Ics { line: 4, .. }
-    ));
+    assert!(matches!(ics_err(bad_date), CalendarError::Ics { line: 4, .. }));
     let twice = "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261001\r\nEND:VEVENT\r\n\
                  BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261001\r\nSUMMARY:补班\r\nEND:VEVENT\r\n";
-    assert!(matches!(
-        ics_err(twice),
-        CalendarError::ConflictingDay { .. }
-    ));
+    assert!(matches!(ics_err(twice), CalendarError::ConflictingDay { .. }));
     assert!(matches!(
         parse_ics("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"),
         Err(CalendarError::Ics { .. })

@@ -4,10 +4,7 @@ mod common;
 
 use std::time::Instant;
 
-use calendar::{
-    Calendar, CalendarError, DayDeadline, DaySchedule, Span, SpecialDays, WeekSchedule,
-    MAX_IDLE_DAYS,
-};
+use calendar::{Calendar, CalendarError, DayDeadline, DaySchedule, Span, SpecialDays, WeekSchedule, MAX_IDLE_DAYS};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use common::{china_office, date, office_hours, sh};
@@ -25,12 +22,7 @@ fn closed_for(years: i64) -> Calendar {
     let first = date("2026-01-01");
     days.insert_holiday_range("closed", first, first + Duration::days(365 * years))
         .unwrap();
-    Calendar::new(
-        chrono_tz::Asia::Shanghai,
-        WeekSchedule::weekdays(office_hours()),
-        days,
-    )
-    .unwrap()
+    Calendar::new(chrono_tz::Asia::Shanghai, WeekSchedule::weekdays(office_hours()), days).unwrap()
 }
 
 #[test]
@@ -62,20 +54,14 @@ fn years_of_holidays_end_the_search_with_an_error() {
         Err(CalendarError::NoWorkingTimeWithin { .. })
     ));
     assert!(!cal.is_working_time(holiday));
-    assert!(
-        t.elapsed().as_secs() < 5,
-        "bounded search took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed().as_secs() < 5, "bounded search took {:?}", t.elapsed());
 }
 
 #[test]
 fn two_years_of_holidays_are_crossed() {
     let cal = closed_for(2);
     // 2026-01-01 + 730 days = 2028-01-01 is the last holiday; Mon 2028-01-03 is the next working day.
-    let due = cal
-        .add(sh(2025, 12, 31, 17, 0), Span::WorkingHours(1))
-        .unwrap();
+    let due = cal.add(sh(2025, 12, 31, 17, 0), Span::WorkingHours(1)).unwrap();
     assert_eq!(due, sh(2028, 1, 3, 9, 0));
 }
 
@@ -92,8 +78,7 @@ fn absurd_spans_are_out_of_range_not_endless() {
         Err(CalendarError::OutOfRange(_))
     ));
     assert_eq!(
-        cal.add_working_duration(start, Duration::hours(-1))
-            .unwrap_err(),
+        cal.add_working_duration(start, Duration::hours(-1)).unwrap_err(),
         CalendarError::NegativeDuration(Duration::hours(-1))
     );
     // Clock hours are plain arithmetic, within chrono's range (about 262,000 years).
@@ -111,10 +96,7 @@ fn absurd_spans_are_out_of_range_not_endless() {
 fn beyond_the_official_data_only_weekends_are_off() {
     let cal = china_office();
     assert!(!calendar::china::covers(date("2027-10-01")));
-    assert!(
-        cal.is_working_day(date("2027-10-01")),
-        "no 2027 data shipped"
-    );
+    assert!(cal.is_working_day(date("2027-10-01")), "no 2027 data shipped");
 }
 
 #[test]
@@ -122,13 +104,10 @@ fn office_hours_across_a_daylight_saving_change() {
     let week = WeekSchedule::weekdays(DaySchedule::parse(&["09:00-17:00"], "wd").unwrap());
     let cal = Calendar::new(New_York, week, SpecialDays::new()).unwrap();
     // Clocks go forward on Sunday 2026-03-08; Monday still opens at 09:00 local.
-    let due = cal
-        .add(ny(2026, 3, 6, 16, 0), Span::WorkingHours(2))
-        .unwrap();
+    let due = cal.add(ny(2026, 3, 6, 16, 0), Span::WorkingHours(2)).unwrap();
     assert_eq!(due, ny(2026, 3, 9, 10, 0));
     assert_eq!(
-        cal.add(ny(2026, 3, 6, 16, 0), Span::WorkingDays(1))
-            .unwrap(),
+        cal.add(ny(2026, 3, 6, 16, 0), Span::WorkingDays(1)).unwrap(),
         ny(2026, 3, 9, 16, 0)
     );
     assert_eq!(
@@ -168,10 +147,7 @@ fn interval_inside_a_daylight_saving_gap() {
     let start = ny(2026, 3, 8, 0, 0);
     let end = ny(2026, 3, 9, 0, 0);
     assert_eq!(cal.working_time_between(start, end), Duration::hours(1));
-    assert_eq!(
-        cal.add(start, Span::WorkingMinutes(60)).unwrap(),
-        ny(2026, 3, 8, 3, 0)
-    );
+    assert_eq!(cal.add(start, Span::WorkingMinutes(60)).unwrap(), ny(2026, 3, 8, 3, 0));
     // On the fall-back night the same interval holds three hours of time.
     let start = ny(2026, 11, 1, 0, 0);
     let end = ny(2026, 11, 2, 0, 0);
@@ -187,19 +163,13 @@ fn ten_working_days_take_microseconds() {
     let mut last = start;
     for i in 0..RUNS {
         last = cal
-            .add(
-                start + Duration::minutes(i64::from(i % 600)),
-                Span::WorkingDays(10),
-            )
+            .add(start + Duration::minutes(i64::from(i % 600)), Span::WorkingDays(10))
             .unwrap();
     }
     let per_call = t.elapsed() / RUNS;
     assert!(last > start);
     // Unoptimised test build on a shared 2-core machine: allow 500 µs; the
     // release build measures a few µs (examples/bench.rs).
-    assert!(
-        per_call.as_micros() < 500,
-        "10 working days took {per_call:?} per call"
-    );
+    assert!(per_call.as_micros() < 500, "10 working days took {per_call:?} per call");
     eprintln!("10 working days: {per_call:?} per call (debug build)");
 }

@@ -82,14 +82,8 @@ impl RawEnvelope {
 
 #[derive(Debug)]
 pub enum DecodeError {
-    WrongType {
-        expected: &'static str,
-        found: String,
-    },
-    UnsupportedVersion {
-        event: &'static str,
-        version: u32,
-    },
+    WrongType { expected: &'static str, found: String },
+    UnsupportedVersion { event: &'static str, version: u32 },
     Data(serde_json::Error),
 }
 
@@ -100,10 +94,7 @@ impl std::fmt::Display for DecodeError {
                 write!(f, "expected event {expected}, found {found}")
             }
             Self::UnsupportedVersion { event, version } => {
-                write!(
-                    f,
-                    "{event} version {version} is newer than this service understands"
-                )
+                write!(f, "{event} version {version} is newer than this service understands")
             }
             Self::Data(e) => write!(f, "event data does not match its contract: {e}"),
         }
@@ -135,15 +126,7 @@ mod tests {
     #[test]
     fn envelope_serialises_with_contract_field_names() {
         let json = serde_json::to_value(sample()).unwrap();
-        for key in [
-            "id",
-            "type",
-            "version",
-            "occurred_at",
-            "site",
-            "correlation_id",
-            "data",
-        ] {
+        for key in ["id", "type", "version", "occurred_at", "site", "correlation_id", "data"] {
             assert!(json.get(key).is_some(), "missing {key}");
         }
         assert_eq!(json["type"], "deadline.breached");
@@ -151,16 +134,14 @@ mod tests {
 
     #[test]
     fn raw_envelope_decodes_to_its_type_and_refuses_another() {
-        let raw: RawEnvelope =
-            serde_json::from_value(serde_json::to_value(sample()).unwrap()).unwrap();
+        let raw: RawEnvelope = serde_json::from_value(serde_json::to_value(sample()).unwrap()).unwrap();
         assert_eq!(raw.decode::<DeadlineBreachedV1>().unwrap().data.level, 1);
         assert!(raw.decode::<crate::case::CaseOpenedV1>().is_err());
     }
 
     #[test]
     fn newer_version_is_refused() {
-        let mut raw: RawEnvelope =
-            serde_json::from_value(serde_json::to_value(sample()).unwrap()).unwrap();
+        let mut raw: RawEnvelope = serde_json::from_value(serde_json::to_value(sample()).unwrap()).unwrap();
         raw.version = 99;
         assert!(matches!(
             raw.decode::<DeadlineBreachedV1>(),

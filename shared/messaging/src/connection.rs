@@ -51,8 +51,7 @@ impl Bus {
         if let Some(c) = self.live() {
             return Ok(c);
         }
-        let props = ConnectionProperties::default()
-            .with_connection_name(self.connection_name.clone().into());
+        let props = ConnectionProperties::default().with_connection_name(self.connection_name.clone().into());
         let conn = Arc::new(Connection::connect(&self.settings.url, props).await?);
         tracing::info!(connection = %self.connection_name, "connected to the broker");
         *self.current.lock().expect("bus connection lock") = Some(conn.clone());
@@ -72,10 +71,7 @@ impl Bus {
     }
 
     /// Like [`Bus::channel`], but keeps trying with back-off until it succeeds or `cancel` fires.
-    pub async fn channel_with_retry(
-        &self,
-        cancel: &CancellationToken,
-    ) -> Result<Channel, BusError> {
+    pub async fn channel_with_retry(&self, cancel: &CancellationToken) -> Result<Channel, BusError> {
         let mut attempt = 0;
         loop {
             match self.channel().await {
@@ -105,11 +101,7 @@ impl Bus {
         let conn = self.current.lock().expect("bus connection lock").take();
         if let Some(conn) = conn {
             if conn.status().connected() {
-                let _ = tokio::time::timeout(
-                    Duration::from_secs(5),
-                    conn.close(200, "shutdown".into()),
-                )
-                .await;
+                let _ = tokio::time::timeout(Duration::from_secs(5), conn.close(200, "shutdown".into())).await;
             }
         }
     }

@@ -4,17 +4,17 @@
 //! - `HandlerError::Malformed` (data that does not fit its contract) likewise.
 //! - `HandlerError::Transient` is retried with back-off; after `max_attempts` it is dead-lettered.
 //! - A redelivered message whose id is already in the inbox is acked without running the handler.
+//! - Deliveries already waiting are handled together, up to `batch_max`, in one transaction.
 //! - The broker's `x-delivery-limit` catches a message that kills the process before it can count.
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use contracts::RawEnvelope;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use lapin::{
     message::Delivery,
     options::{
-        BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
-        BasicQosOptions, BasicRejectOptions,
+        BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
     },
     types::{AMQPValue, FieldTable},
 };
@@ -54,11 +54,7 @@ impl From<contracts::envelope::DecodeError> for HandlerError {
 /// write business rows and outbox rows through `conn` and nothing else.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
-    async fn handle(
-        &self,
-        conn: &mut PgConnection,
-        event: &RawEnvelope,
-    ) -> Result<(), HandlerError>;
+    async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError>;
 }
 
 /// All the consumers of one service: one per queue (per served site).
@@ -107,9 +103,7 @@ impl ConsumerGroup {
             };
             let started = async {
                 declare_queue(&channel, &settings, &spec).await?;
-                channel
-                    .basic_qos(settings.prefetch, BasicQosOptions::default())
-                    .await?;
+                channel.basic_qos(settings.prefetch, BasicQosOptions::default()).await?;
                 let consumer = channel
                     .basic_consume(
                         spec.name.clone().into(),
@@ -133,6 +127,7 @@ impl ConsumerGroup {
                 }
             };
             failures = 0;
+            let unsettled = Unsettled::default();
             tracing::info!(queue = %spec.name, "consuming");
             loop {
                 tokio::select! {
@@ -141,16 +136,33 @@ impl ConsumerGroup {
                         break;
                     }
                     next = consumer.next() => match next {
-                        Some(Ok(delivery)) => {
+                        Some(Ok(first)) => {
                             let permit = limit.clone().acquire_owned().await.expect("semaphore never closed");
+                            // Take whatever else is already here, up to a batch: one transaction and
+                            // one commit for all of them.
+                            let mut batch = vec![first];
+                            let mut lost = false;
+                            while batch.len() < settings.batch_max.max(1) {
+                                match consumer.next().now_or_never() {
+                                    Some(Some(Ok(d))) => batch.push(d),
+                                    Some(Some(Err(_))) | Some(None) => { lost = true; break; }
+                                    None => break,
+                                }
+                            }
+                            unsettled.0.lock().await.extend(batch.iter().map(|d| d.delivery_tag));
                             let this = self.clone();
                             let queue = spec.name.clone();
+                            let unsettled = unsettled.clone();
                             in_flight.spawn(async move {
-                                this.process(&queue, delivery).await;
+                                this.process_batch(&queue, batch, &unsettled).await;
                                 drop(permit);
                             });
                             // Reap finished tasks so the set does not grow without bound.
                             while in_flight.try_join_next().is_some() {}
+                            if lost {
+                                tracing::warn!(queue = %spec.name, "consumer lost its channel; reconnecting");
+                                break;
+                            }
                         }
                         Some(Err(e)) => {
                             tracing::warn!(queue = %spec.name, error = %e, "consumer lost its channel; reconnecting");
@@ -170,30 +182,69 @@ impl ConsumerGroup {
         while in_flight.join_next().await.is_some() {}
     }
 
-    async fn process(&self, queue: &str, delivery: Delivery) {
-        let settings = self.bus.settings();
-        let envelope: RawEnvelope = match serde_json::from_slice(&delivery.data) {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::warn!(queue, error = %e, "unparseable message; dead-lettering");
-                metrics::counter!("bus_dead_lettered_total", "queue" => queue.to_owned(), "reason" => "unparseable")
-                    .increment(1);
-                let _ = delivery
-                    .acker
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await;
-                return;
+    /// Handles a batch in one transaction; if any handler in it fails, the transaction is rolled
+    /// back and each message is handled on its own, so retries and dead-lettering stay per message.
+    async fn process_batch(&self, queue: &str, batch: Vec<Delivery>, unsettled: &Unsettled) {
+        let mut parsed = Vec::with_capacity(batch.len());
+        for delivery in batch {
+            if let Some(envelope) = parse(queue, &delivery).await {
+                parsed.push((delivery, envelope));
+            } else {
+                unsettled.0.lock().await.remove(&delivery.delivery_tag);
             }
-        };
+        }
+        if parsed.len() > 1 {
+            let envelopes: Vec<&RawEnvelope> = parsed.iter().map(|(_, e)| e).collect();
+            match self.handle_together(queue, &envelopes).await {
+                Ok(fresh) => {
+                    let deliveries: Vec<&Delivery> = parsed.iter().map(|(d, _)| d).collect();
+                    unsettled.ack(&deliveries).await;
+                    metrics::counter!("bus_consumed_total", "queue" => queue.to_owned(), "outcome" => "handled")
+                        .increment(fresh as u64);
+                    metrics::counter!("bus_consumed_total", "queue" => queue.to_owned(), "outcome" => "duplicate")
+                        .increment((parsed.len() - fresh) as u64);
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(queue, error = %e, size = parsed.len(), "batch failed; handling one by one");
+                }
+            }
+        }
+        for (delivery, envelope) in parsed {
+            let tag = delivery.delivery_tag;
+            self.process(queue, delivery, envelope).await;
+            unsettled.0.lock().await.remove(&tag);
+        }
+    }
+
+    /// All envelopes, their inbox rows and their handlers in one transaction. Returns how many were new.
+    async fn handle_together(&self, queue: &str, envelopes: &[&RawEnvelope]) -> Result<usize, HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        let mut fresh = 0;
+        for envelope in envelopes {
+            let new = sqlx::query("INSERT INTO inbox (message_id, queue) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(envelope.id)
+                .bind(queue)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if new {
+                self.handler.handle(&mut tx, envelope).await?;
+                fresh += 1;
+            }
+        }
+        tx.commit().await?;
+        self.outbox.notify();
+        Ok(fresh)
+    }
+
+    async fn process(&self, queue: &str, delivery: Delivery, envelope: RawEnvelope) {
+        let settings = self.bus.settings();
         let attempt = delivery_count(delivery.properties.headers().as_ref());
         match self.handle_once(queue, &envelope).await {
             Ok(fresh) => {
-                if delivery
-                    .acker
-                    .ack(BasicAckOptions::default())
-                    .await
-                    .is_err()
-                {
+                if delivery.acker.ack(BasicAckOptions::default()).await.is_err() {
                     // The channel died after our commit: the broker will redeliver and the inbox
                     // will recognise the message.
                     tracing::debug!(queue, event_id = %envelope.id, "ack failed after commit");
@@ -206,10 +257,7 @@ impl ConsumerGroup {
                     "event does not fit its contract; dead-lettering");
                 metrics::counter!("bus_dead_lettered_total", "queue" => queue.to_owned(), "reason" => "malformed")
                     .increment(1);
-                let _ = delivery
-                    .acker
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await;
+                let _ = delivery.acker.reject(BasicRejectOptions { requeue: false }).await;
             }
             Err(HandlerError::Transient(e)) => {
                 if attempt + 1 >= settings.max_attempts {
@@ -217,10 +265,7 @@ impl ConsumerGroup {
                         "handler kept failing; dead-lettering");
                     metrics::counter!("bus_dead_lettered_total", "queue" => queue.to_owned(), "reason" => "retries")
                         .increment(1);
-                    let _ = delivery
-                        .acker
-                        .reject(BasicRejectOptions { requeue: false })
-                        .await;
+                    let _ = delivery.acker.reject(BasicRejectOptions { requeue: false }).await;
                 } else {
                     let delay = settings.retry_delay(attempt);
                     tracing::warn!(queue, event_id = %envelope.id, attempt, retry_in_ms = delay.as_millis() as u64,
@@ -241,14 +286,12 @@ impl ConsumerGroup {
     /// Runs the handler and the inbox insert in one transaction. `Ok(false)`: already handled.
     async fn handle_once(&self, queue: &str, envelope: &RawEnvelope) -> Result<bool, HandlerError> {
         let mut tx = self.pool.begin().await?;
-        let fresh = sqlx::query(
-            "INSERT INTO inbox (message_id, queue) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(envelope.id)
-        .bind(queue)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        let fresh = sqlx::query("INSERT INTO inbox (message_id, queue) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(envelope.id)
+            .bind(queue)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
             == 1;
         if !fresh {
             tx.rollback().await?;
@@ -258,6 +301,47 @@ impl ConsumerGroup {
         tx.commit().await?;
         self.outbox.notify();
         Ok(true)
+    }
+}
+
+/// Delivery tags received on the current channel and not yet acked, nacked or rejected.
+///
+/// A committed batch is acked with a single `multiple` ack (one settle command for the quorum queue
+/// instead of one per message) when no other unsettled delivery precedes it; otherwise one by one.
+/// Deciding and sending happen under the lock, so no ack ever covers another batch's work.
+#[derive(Clone, Default)]
+struct Unsettled(Arc<tokio::sync::Mutex<std::collections::BTreeSet<u64>>>);
+
+impl Unsettled {
+    async fn ack(&self, batch: &[&Delivery]) {
+        let mut tags = self.0.lock().await;
+        for d in batch {
+            tags.remove(&d.delivery_tag);
+        }
+        let Some(last) = batch.iter().max_by_key(|d| d.delivery_tag) else {
+            return;
+        };
+        if tags.range(..last.delivery_tag).next().is_none() {
+            let _ = last.acker.ack(BasicAckOptions { multiple: true }).await;
+        } else {
+            for d in batch {
+                let _ = d.acker.ack(BasicAckOptions::default()).await;
+            }
+        }
+    }
+}
+
+/// The envelope, or `None` after dead-lettering a body that is not one.
+async fn parse(queue: &str, delivery: &Delivery) -> Option<RawEnvelope> {
+    match serde_json::from_slice(&delivery.data) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            tracing::warn!(queue, error = %e, "unparseable message; dead-lettering");
+            metrics::counter!("bus_dead_lettered_total", "queue" => queue.to_owned(), "reason" => "unparseable")
+                .increment(1);
+            let _ = delivery.acker.reject(BasicRejectOptions { requeue: false }).await;
+            None
+        }
     }
 }
 

@@ -14,10 +14,7 @@ use crate::{
 };
 
 /// Adds an event to the outbox inside the caller's transaction.
-pub async fn enqueue<T: Event>(
-    conn: &mut PgConnection,
-    event: &Envelope<T>,
-) -> Result<(), sqlx::Error> {
+pub async fn enqueue<T: Event>(conn: &mut PgConnection, event: &Envelope<T>) -> Result<(), sqlx::Error> {
     let payload = serde_json::to_value(event).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "INSERT INTO outbox (id, event_type, routing_key, correlation_id, payload) VALUES ($1, $2, $3, $4, $5)",
@@ -71,9 +68,7 @@ impl OutboxRelay {
             let ensured = match &publisher {
                 Some(p) if p.is_open() => Ok(()),
                 _ if stopping && !self.bus.is_connected() => Err(BusError::ShuttingDown),
-                _ => ConfirmedPublisher::open(&self.bus)
-                    .await
-                    .map(|p| publisher = Some(p)),
+                _ => ConfirmedPublisher::open(&self.bus).await.map(|p| publisher = Some(p)),
             };
             let pass = match ensured {
                 Ok(()) => self.drain(&mut publisher, &shutdown).await,
@@ -88,11 +83,7 @@ impl OutboxRelay {
                     if stopping {
                         break;
                     }
-                    let delay = crate::settings::backoff(
-                        100,
-                        self.bus.settings().reconnect_max_ms,
-                        failures,
-                    );
+                    let delay = crate::settings::backoff(100, self.bus.settings().reconnect_max_ms, failures);
                     tokio::select! {
                         _ = shutdown.cancelled() => {}
                         _ = tokio::time::sleep(delay) => {}
@@ -191,12 +182,10 @@ impl OutboxRelay {
                 }
             }
         }
-        sqlx::query(
-            "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1)",
-        )
-        .bind(&confirmed)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1)")
+            .bind(&confirmed)
+            .execute(&mut *tx)
+            .await?;
         for (seq, error) in &failed {
             // Unroutable or nacked: kept, retried later with back-off, never dropped.
             sqlx::query(

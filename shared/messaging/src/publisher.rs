@@ -46,9 +46,7 @@ impl ConfirmedPublisher {
     }
 
     async fn on_channel(channel: Channel, settings: &BusSettings) -> Result<Self, BusError> {
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
         declare_exchanges(&channel, settings).await?;
         Ok(Self {
             channel,
@@ -62,10 +60,7 @@ impl ConfirmedPublisher {
 
     /// Publishes every message, then waits for all their confirms at once (never one at a time).
     /// An `Err` means the channel failed and the state of each message is unknown: retry them all.
-    pub async fn publish_batch(
-        &self,
-        messages: &[OutgoingMessage],
-    ) -> Result<Vec<PublishOutcome>, BusError> {
+    pub async fn publish_batch(&self, messages: &[OutgoingMessage]) -> Result<Vec<PublishOutcome>, BusError> {
         let mut pending = Vec::with_capacity(messages.len());
         for m in messages {
             let mut props = BasicProperties::default()
@@ -92,11 +87,7 @@ impl ConfirmedPublisher {
                 .await?;
             pending.push(confirm);
         }
-        join_all(pending)
-            .await
-            .into_iter()
-            .map(|r| interpret(r?))
-            .collect()
+        join_all(pending).await.into_iter().map(|r| interpret(r?)).collect()
     }
 
     pub async fn close(self) {
@@ -128,13 +119,7 @@ mod tests {
 
     #[test]
     fn ack_without_return_is_confirmed_and_nack_is_rejected() {
-        assert_eq!(
-            interpret(Confirmation::Ack(None)).unwrap(),
-            PublishOutcome::Confirmed
-        );
-        assert_eq!(
-            interpret(Confirmation::Nack(None)).unwrap(),
-            PublishOutcome::Rejected
-        );
+        assert_eq!(interpret(Confirmation::Ack(None)).unwrap(), PublishOutcome::Confirmed);
+        assert_eq!(interpret(Confirmation::Nack(None)).unwrap(), PublishOutcome::Rejected);
     }
 }

@@ -11,8 +11,11 @@ pub struct BusSettings {
     pub name_prefix: String,
     /// Unacked deliveries a consumer may hold per queue.
     pub prefetch: u16,
-    /// Deliveries handled at once per queue.
+    /// Batches handled at once per queue.
     pub handler_concurrency: usize,
+    /// Deliveries handled in one transaction when several are waiting.
+    #[serde(default = "default_batch_max")]
+    pub batch_max: usize,
     /// Handler attempts before a message is dead-lettered.
     pub max_attempts: u32,
     /// The broker's own redelivery cap (`x-delivery-limit`), a safety net above `max_attempts`
@@ -25,6 +28,10 @@ pub struct BusSettings {
     /// How often the relay looks for rows nobody signalled (other replicas, leftovers after a crash).
     pub relay_poll_ms: u64,
     pub reconnect_max_ms: u64,
+}
+
+fn default_batch_max() -> usize {
+    64
 }
 
 impl BusSettings {
@@ -52,10 +59,7 @@ impl BusSettings {
 }
 
 pub(crate) fn backoff(base_ms: u64, max_ms: u64, attempt: u32) -> std::time::Duration {
-    let ceiling = base_ms
-        .saturating_mul(1u64 << attempt.min(16))
-        .min(max_ms)
-        .max(1);
+    let ceiling = base_ms.saturating_mul(1u64 << attempt.min(16)).min(max_ms).max(1);
     let jittered = rand::random_range(ceiling / 2..=ceiling);
     std::time::Duration::from_millis(jittered)
 }

@@ -71,28 +71,19 @@ pub async fn declare_exchanges(channel: &Channel, settings: &BusSettings) -> Res
 
 fn quorum_arguments(settings: &BusSettings, dead_letter_routing_key: Option<&str>) -> FieldTable {
     let mut args = FieldTable::default();
-    args.insert(
-        "x-queue-type".into(),
-        AMQPValue::LongString("quorum".into()),
-    );
+    args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
     if let Some(key) = dead_letter_routing_key {
         args.insert(
             "x-dead-letter-exchange".into(),
             AMQPValue::LongString(settings.dead_letter_exchange().into()),
         );
-        args.insert(
-            "x-dead-letter-routing-key".into(),
-            AMQPValue::LongString(key.into()),
-        );
+        args.insert("x-dead-letter-routing-key".into(), AMQPValue::LongString(key.into()));
         // At-least-once dead-lettering needs reject-publish overflow; nothing is dropped silently.
         args.insert(
             "x-dead-letter-strategy".into(),
             AMQPValue::LongString("at-least-once".into()),
         );
-        args.insert(
-            "x-overflow".into(),
-            AMQPValue::LongString("reject-publish".into()),
-        );
+        args.insert("x-overflow".into(), AMQPValue::LongString("reject-publish".into()));
         args.insert(
             "x-delivery-limit".into(),
             AMQPValue::LongLongInt(settings.delivery_limit),
@@ -102,11 +93,7 @@ fn quorum_arguments(settings: &BusSettings, dead_letter_routing_key: Option<&str
 }
 
 /// Declares a consumer queue, its dead-letter queue, and their bindings.
-pub async fn declare_queue(
-    channel: &Channel,
-    settings: &BusSettings,
-    spec: &QueueSpec,
-) -> Result<(), BusError> {
+pub async fn declare_queue(channel: &Channel, settings: &BusSettings, spec: &QueueSpec) -> Result<(), BusError> {
     declare_exchanges(channel, settings).await?;
     let durable = QueueDeclareOptions {
         durable: true,

@@ -18,8 +18,8 @@ use lapin::{
 };
 use messaging::{
     topology::{declare_queue, QueueSpec},
-    Bus, BusSettings, ConfirmedPublisher, ConsumerGroup, Handler, HandlerError, OutboxRelay,
-    OutboxSignal, OutgoingMessage, PublishOutcome, Topology,
+    Bus, BusSettings, ConfirmedPublisher, ConsumerGroup, Handler, HandlerError, OutboxRelay, OutboxSignal,
+    OutgoingMessage, PublishOutcome, Topology,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -47,7 +47,8 @@ fn settings(amqp_url: &str) -> BusSettings {
         exchange: "feedback.events".into(),
         name_prefix: format!("t{}.", testkit::unique()),
         prefetch: 32,
-        handler_concurrency: 8,
+        handler_concurrency: 4,
+        batch_max: 16,
         max_attempts: 3,
         delivery_limit: 10,
         retry_base_ms: 20,
@@ -66,6 +67,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(|_| {}).await
+}
+
+async fn fixture_with(adjust: impl FnOnce(&mut BusSettings)) -> Fixture {
     let infra = Infra::from_env();
     let url = infra.create_database("bus").await.unwrap();
     let pool = PgPool::connect(&url).await.unwrap();
@@ -74,17 +79,20 @@ async fn fixture() -> Fixture {
         .execute(&pool)
         .await
         .unwrap();
-    let bus = Bus::new(settings(&infra.amqp_url), "bus-test");
-    Fixture {
-        pool,
-        bus,
-        infra,
-        url,
-    }
+    let mut settings = settings(&infra.amqp_url);
+    adjust(&mut settings);
+    let bus = Bus::new(settings, "bus-test");
+    Fixture { pool, bus, infra, url }
 }
 
 impl Fixture {
     async fn cleanup(self) {
+        if let Ok(ch) = self.bus.channel().await {
+            let queue = self.queue();
+            for q in [self.bus.settings().dead_letter_queue(&queue), queue] {
+                let _ = ch.queue_delete(q.into(), Default::default()).await;
+            }
+        }
         self.bus.close().await;
         self.pool.close().await;
         self.infra.drop_database(&self.url).await;
@@ -141,17 +149,11 @@ struct Recorder {
 
 #[async_trait]
 impl Handler for Recorder {
-    async fn handle(
-        &self,
-        conn: &mut PgConnection,
-        event: &RawEnvelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let e = event.decode::<Happened>()?;
         if e.data.fail {
-            return Err(HandlerError::Transient(anyhow::anyhow!(
-                "this handler always fails"
-            )));
+            return Err(HandlerError::Transient(anyhow::anyhow!("this handler always fails")));
         }
         sqlx::query("INSERT INTO seen (id, n) VALUES ($1, $2)")
             .bind(e.id)
@@ -162,18 +164,13 @@ impl Handler for Recorder {
     }
 }
 
-fn start_consumers(
-    f: &Fixture,
-    stop: &CancellationToken,
-) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+fn start_consumers(f: &Fixture, stop: &CancellationToken) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let group = ConsumerGroup {
         bus: f.bus.clone(),
         pool: f.pool.clone(),
         topology: f.topology(),
-        handler: Arc::new(Recorder {
-            calls: calls.clone(),
-        }),
+        handler: Arc::new(Recorder { calls: calls.clone() }),
         outbox: OutboxSignal::default(),
     };
     let stop = stop.clone();
@@ -216,9 +213,8 @@ async fn outbox_events_reach_the_consumer_exactly_once() {
     let f = fixture().await;
     let stop = CancellationToken::new();
     let (_calls, consumers) = start_consumers(&f, &stop);
-    let relay = tokio::spawn(
-        OutboxRelay::new(f.pool.clone(), f.bus.clone(), OutboxSignal::default()).run(stop.clone()),
-    );
+    let relay =
+        tokio::spawn(OutboxRelay::new(f.pool.clone(), f.bus.clone(), OutboxSignal::default()).run(stop.clone()));
     let events: Vec<_> = (0..300).map(|n| event(n, false)).collect();
     f.enqueue(&events).await;
     eventually(Duration::from_secs(30), "300 events handled", || async {
@@ -234,7 +230,8 @@ async fn outbox_events_reach_the_consumer_exactly_once() {
 
 #[tokio::test]
 async fn malformed_and_always_failing_messages_are_dead_lettered_and_the_consumer_goes_on() {
-    let f = fixture().await;
+    // One delivery per transaction, so the handler-call count below is exact.
+    let f = fixture_with(|s| s.batch_max = 1).await;
     declared(&f).await;
     let publisher = ConfirmedPublisher::open(&f.bus).await.unwrap();
     let garbage = OutgoingMessage {
@@ -269,11 +266,9 @@ async fn malformed_and_always_failing_messages_are_dead_lettered_and_the_consume
         || async { (f.message_count(&dlq).await == 3).then_some(()) },
     )
     .await;
-    eventually(
-        Duration::from_secs(10),
-        "the good event handled",
-        || async { (f.seen().await == 1).then_some(()) },
-    )
+    eventually(Duration::from_secs(10), "the good event handled", || async {
+        (f.seen().await == 1).then_some(())
+    })
     .await;
     // The failing handler ran exactly max_attempts times; the good one once; the wrong shape was
     // refused by decoding inside the handler (one call) — nothing was retried forever.
@@ -333,10 +328,7 @@ async fn a_channel_without_confirms_gets_not_requested_which_the_publisher_refus
     assert!(messaging::publisher::interpret(confirmation).is_err());
     // ConfirmedPublisher can only be opened with confirms on: the broker really answers.
     let publisher = ConfirmedPublisher::open(&f.bus).await.unwrap();
-    let outcomes = publisher
-        .publish_batch(&[raw(&event(1, false))])
-        .await
-        .unwrap();
+    let outcomes = publisher.publish_batch(&[raw(&event(1, false))]).await.unwrap();
     assert_eq!(outcomes, vec![PublishOutcome::Confirmed]);
     publisher.close().await;
     f.cleanup().await;
@@ -346,22 +338,17 @@ async fn a_channel_without_confirms_gets_not_requested_which_the_publisher_refus
 async fn an_unroutable_event_stays_in_the_outbox_until_a_queue_takes_it() {
     let f = fixture().await;
     let stop = CancellationToken::new();
-    let relay = tokio::spawn(
-        OutboxRelay::new(f.pool.clone(), f.bus.clone(), OutboxSignal::default()).run(stop.clone()),
-    );
+    let relay =
+        tokio::spawn(OutboxRelay::new(f.pool.clone(), f.bus.clone(), OutboxSignal::default()).run(stop.clone()));
     let e = event(1, false);
     f.enqueue(std::slice::from_ref(&e)).await;
-    let error: String = eventually(
-        Duration::from_secs(10),
-        "a failed publish attempt",
-        || async {
-            sqlx::query_scalar::<_, Option<String>>("SELECT last_error FROM outbox WHERE id = $1")
-                .bind(e.id)
-                .fetch_one(&f.pool)
-                .await
-                .unwrap()
-        },
-    )
+    let error: String = eventually(Duration::from_secs(10), "a failed publish attempt", || async {
+        sqlx::query_scalar::<_, Option<String>>("SELECT last_error FROM outbox WHERE id = $1")
+            .bind(e.id)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap()
+    })
     .await;
     assert!(error.contains("Unroutable"), "{error}");
     assert_eq!(messaging::outbox::pending_count(&f.pool).await.unwrap(), 1);
@@ -397,10 +384,7 @@ async fn two_relay_replicas_publish_every_row_once() {
     let stop = CancellationToken::new();
     let relays: Vec<_> = (0..2)
         .map(|_| {
-            tokio::spawn(
-                OutboxRelay::new(f.pool.clone(), f.bus.clone(), OutboxSignal::default())
-                    .run(stop.clone()),
-            )
+            tokio::spawn(OutboxRelay::new(f.pool.clone(), f.bus.clone(), OutboxSignal::default()).run(stop.clone()))
         })
         .collect();
     // Count every delivery, duplicates included, straight off the queue.
@@ -427,14 +411,42 @@ async fn two_relay_replicas_publish_every_row_once() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(ids.len(), 2000);
-    assert_eq!(
-        f.message_count(&spec.name).await,
-        0,
-        "no row was published twice"
-    );
+    assert_eq!(f.message_count(&spec.name).await, 0, "no row was published twice");
     stop.cancel();
     for r in relays {
         r.await.unwrap();
     }
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_failing_event_in_a_batch_does_not_hold_back_or_duplicate_the_others() {
+    let f = fixture().await;
+    declared(&f).await;
+    let publisher = ConfirmedPublisher::open(&f.bus).await.unwrap();
+    let mut events: Vec<_> = (0..40).map(|n| event(n, false)).collect();
+    events.insert(20, event(999, true));
+    let raws: Vec<_> = events.iter().map(raw).collect();
+    publisher.publish_batch(&raws).await.unwrap();
+    // Everything is waiting before the consumer starts, so it arrives in batches.
+    let stop = CancellationToken::new();
+    let (_calls, consumers) = start_consumers(&f, &stop);
+    let dlq = f.bus.settings().dead_letter_queue(&f.queue());
+    eventually(Duration::from_secs(30), "the failing event dead-lettered", || async {
+        (f.message_count(&dlq).await == 1).then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(10), "the other 40 handled", || async {
+        (f.seen().await == 40).then_some(())
+    })
+    .await;
+    let distinct: i64 = sqlx::query_scalar("SELECT count(DISTINCT n) FROM seen")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(distinct, 40);
+    stop.cancel();
+    consumers.await.unwrap();
+    publisher.close().await;
     f.cleanup().await;
 }

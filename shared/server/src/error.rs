@@ -95,9 +95,7 @@ impl From<sqlx::Error> for ApiError {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
                 tracing::error!(error = %e, "database unavailable");
-                Self::unavailable(
-                    "The service is temporarily unavailable; nothing was changed. Please retry.",
-                )
+                Self::unavailable("The service is temporarily unavailable; nothing was changed. Please retry.")
             }
             other => Self::internal(other),
         }

@@ -18,10 +18,7 @@ pub fn router(pool: PgPool, bus: Arc<Bus>) -> Router {
             get(|| async { Json(serde_json::json!({ "status": "live" })) }),
         )
         .route("/health/ready", get(ready))
-        .route(
-            "/metrics",
-            get(|| async { telemetry::metrics_handle().render() }),
-        )
+        .route("/metrics", get(|| async { telemetry::metrics_handle().render() }))
         .with_state(Probe { pool, bus })
 }
 

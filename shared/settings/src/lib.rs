@@ -73,11 +73,7 @@ pub fn load<T: DeserializeOwned>(defaults: &str) -> Result<T, SettingsError> {
 }
 
 /// Refuses a production start while `value` still equals the shipped default.
-pub fn require_changed_in_production(
-    name: &'static str,
-    value: &str,
-    default: &str,
-) -> Result<(), SettingsError> {
+pub fn require_changed_in_production(name: &'static str, value: &str, default: &str) -> Result<(), SettingsError> {
     if AppEnvironment::current() == AppEnvironment::Production && value == default {
         return Err(SettingsError::DefaultSecretInProduction(name));
     }
@@ -155,8 +151,7 @@ mod tests {
         sites: SitesSettings,
     }
 
-    const DEFAULTS: &str =
-        "[http]\nhost = \"127.0.0.1\"\nport = 8081\n[sites]\nknown = [\"sh01\", \"bj01\"]\n";
+    const DEFAULTS: &str = "[http]\nhost = \"127.0.0.1\"\nport = 8081\n[sites]\nknown = [\"sh01\", \"bj01\"]\n";
 
     #[test]
     fn shared_defaults_parse() {

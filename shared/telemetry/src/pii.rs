@@ -9,11 +9,7 @@ pub fn mask_phone(phone: &str) -> String {
         let tail: String = digits[n - 4..].iter().collect();
         format!("{head}****{tail}")
     } else if n > 2 {
-        format!(
-            "{}{}",
-            "*".repeat(n - 2),
-            digits[n - 2..].iter().collect::<String>()
-        )
+        format!("{}{}", "*".repeat(n - 2), digits[n - 2..].iter().collect::<String>())
     } else {
         "*".repeat(n)
     }

@@ -31,11 +31,7 @@ impl MailCatcher {
         let stdout = child.stdout.take().expect("piped");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
-        let Some(port) = line
-            .trim()
-            .strip_prefix("READY ")
-            .and_then(|p| p.parse().ok())
-        else {
+        let Some(port) = line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok()) else {
             let _ = child.kill();
             bail!("mailcatcher did not start (said {line:?}); is python3-aiosmtpd installed?");
         };

@@ -53,10 +53,7 @@ impl RabbitNode {
             .env("RABBITMQ_DIST_PORT", self.dist_port.to_string())
             .env("RABBITMQ_MNESIA_BASE", format!("{d}/mnesia"))
             .env("RABBITMQ_LOG_BASE", format!("{d}/log"))
-            .env(
-                "RABBITMQ_ENABLED_PLUGINS_FILE",
-                format!("{d}/enabled_plugins"),
-            )
+            .env("RABBITMQ_ENABLED_PLUGINS_FILE", format!("{d}/enabled_plugins"))
             .env("RABBITMQ_CONFIG_FILE", format!("{d}/rabbitmq"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -127,6 +124,33 @@ impl RabbitNode {
             (parts.next()? == queue).then(|| parts.next()?.parse().ok())?
         })
     }
+}
+
+/// Creates a vhost on `node` for the guest user and returns `amqp_url` pointed at it.
+pub fn create_vhost(node: &str, vhost: &str, amqp_url: &str) -> anyhow::Result<String> {
+    let ctl = |args: &[&str]| {
+        Command::new("/usr/sbin/rabbitmqctl")
+            .args(["-q", "-n", node])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ctl(&["add_vhost", vhost]) || !ctl(&["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]) {
+        bail!("cannot create vhost {vhost} on {node}");
+    }
+    let base = amqp_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(amqp_url);
+    Ok(format!("{base}/{vhost}"))
+}
+
+/// Deletes a vhost and everything in it (queues, exchanges).
+pub fn delete_vhost(node: &str, vhost: &str) {
+    let _ = Command::new("/usr/sbin/rabbitmqctl")
+        .args(["-q", "-n", node, "delete_vhost", vhost])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 impl Drop for RabbitNode {

@@ -16,6 +16,8 @@ pub const SERVICES: [&str; 5] = ["intake", "triage", "notification", "reporting"
 
 pub struct StackOptions {
     pub amqp_url: String,
+    /// When set, the stack gets its own vhost on this node, deleted when the stack is dropped.
+    pub rabbit_node: Option<String>,
     pub smtp_port: u16,
     pub sites: Vec<String>,
     /// Extra `APP__…` settings for every service.
@@ -27,6 +29,7 @@ pub struct Stack {
     pub databases: HashMap<&'static str, String>,
     pub ports: HashMap<&'static str, u16>,
     env: Vec<(String, String)>,
+    vhost: Option<(String, String)>,
     processes: HashMap<&'static str, Child>,
     log_dir: PathBuf,
     bin_dir: PathBuf,
@@ -46,6 +49,14 @@ pub fn bin_dir() -> PathBuf {
 impl Stack {
     pub async fn start(infra: &Infra, options: StackOptions) -> anyhow::Result<Self> {
         let prefix = format!("t{}.", crate::unique());
+        let vhost_name = prefix.trim_end_matches('.').to_owned();
+        let (amqp_url, vhost) = match &options.rabbit_node {
+            Some(node) => (
+                crate::rabbit::create_vhost(node, &vhost_name, &options.amqp_url)?,
+                Some((node.clone(), vhost_name)),
+            ),
+            None => (options.amqp_url.clone(), None),
+        };
         let mut databases = HashMap::new();
         let mut ports = HashMap::new();
         for svc in SERVICES {
@@ -53,7 +64,7 @@ impl Stack {
             ports.insert(svc, crate::free_port());
         }
         let mut env = vec![
-            ("APP__BUS__URL".to_owned(), options.amqp_url.clone()),
+            ("APP__BUS__URL".to_owned(), amqp_url.clone()),
             ("APP__BUS__NAME_PREFIX".to_owned(), prefix.clone()),
             ("APP__SMTP__PORT".to_owned(), options.smtp_port.to_string()),
             ("APP__SITES__KNOWN".to_owned(), options.sites.join(",")),
@@ -63,15 +74,14 @@ impl Stack {
             ),
         ];
         env.extend(options.env);
-        let log_dir = bin_dir()
-            .join("e2e-logs")
-            .join(prefix.trim_end_matches('.'));
+        let log_dir = bin_dir().join("e2e-logs").join(prefix.trim_end_matches('.'));
         std::fs::create_dir_all(&log_dir)?;
         let mut stack = Self {
             prefix,
             databases,
             ports,
             env,
+            vhost,
             processes: HashMap::new(),
             log_dir,
             bin_dir: bin_dir(),
@@ -84,6 +94,16 @@ impl Stack {
             stack.wait_ready(svc).await?;
         }
         Ok(stack)
+    }
+
+    /// The broker URL the services use (their own vhost when one was made).
+    pub fn amqp_url(&self) -> &str {
+        &self
+            .env
+            .iter()
+            .find(|(k, _)| k == "APP__BUS__URL")
+            .expect("set in start")
+            .1
     }
 
     pub fn url(&self, svc: &str) -> String {
@@ -128,27 +148,18 @@ impl Stack {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(r) = client
-                .get(&url)
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await
-            {
+            if let Ok(r) = client.get(&url).timeout(Duration::from_secs(2)).send().await {
                 if r.status().is_success() {
                     return Ok(());
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!(
-            "{svc} not ready after 60 s; log tail:\n{}",
-            self.log_tail(svc)
-        )
+        bail!("{svc} not ready after 60 s; log tail:\n{}", self.log_tail(svc))
     }
 
     pub fn log_tail(&self, svc: &str) -> String {
-        let text =
-            std::fs::read_to_string(self.log_dir.join(format!("{svc}.log"))).unwrap_or_default();
+        let text = std::fs::read_to_string(self.log_dir.join(format!("{svc}.log"))).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
@@ -164,10 +175,7 @@ impl Stack {
     /// SIGTERM and wait: a graceful stop.
     pub fn terminate(&mut self, svc: &str) -> anyhow::Result<()> {
         if let Some(mut child) = self.processes.remove(svc) {
-            Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status()?;
+            Command::new("kill").arg("-TERM").arg(child.id().to_string()).status()?;
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
                 if child.try_wait()?.is_some() {
@@ -192,6 +200,9 @@ impl Drop for Stack {
         for (_, mut child) in self.processes.drain() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if let Some((node, vhost)) = &self.vhost {
+            crate::rabbit::delete_vhost(node, vhost);
         }
     }
 }

@@ -28,13 +28,14 @@ pub fn admin_token() -> String {
         .unwrap()
 }
 
-pub async fn world(amqp_url: &str, env: Vec<(String, String)>) -> World {
+pub async fn world(amqp_url: &str, rabbit_node: Option<String>, env: Vec<(String, String)>) -> World {
     let infra = Infra::from_env();
     let mail = MailCatcher::start(&[]).expect("mail catcher");
     let stack = Stack::start(
         &infra,
         StackOptions {
             amqp_url: amqp_url.to_owned(),
+            rabbit_node,
             smtp_port: mail.port,
             sites: vec!["sh01".into(), "bj01".into()],
             env,

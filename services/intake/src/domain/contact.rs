@@ -92,10 +92,7 @@ mod tests {
             contact_key(Some("13812345678"), Some("X@Y.cn")).unwrap(),
             "tel:+8613812345678"
         );
-        assert_eq!(
-            contact_key(None, Some(" X@Y.cn ")).unwrap(),
-            "mailto:x@y.cn"
-        );
+        assert_eq!(contact_key(None, Some(" X@Y.cn ")).unwrap(), "mailto:x@y.cn");
         assert_eq!(contact_key(None, None), None);
     }
 }

@@ -92,12 +92,7 @@ const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
 
 impl FeedbackRequest {
     /// Checks every field; `is_staff` decides whether a given `received_at` is honoured.
-    pub fn validate(
-        self,
-        limits: &Limits<'_>,
-        is_staff: bool,
-        now: DateTime<Utc>,
-    ) -> Result<NewFeedback, ApiError> {
+    pub fn validate(self, limits: &Limits<'_>, is_staff: bool, now: DateTime<Utc>) -> Result<NewFeedback, ApiError> {
         let s = limits.settings;
         let channel = Channel::parse(self.channel.trim()).ok_or_else(|| {
             ApiError::invalid(
@@ -111,10 +106,7 @@ impl FeedbackRequest {
         })?;
         let site = self.site.trim().to_lowercase();
         if !limits.known_sites.contains(&site) {
-            return Err(ApiError::invalid(
-                "site",
-                format!("unknown site `{}`", self.site),
-            ));
+            return Err(ApiError::invalid("site", format!("unknown site `{}`", self.site)));
         }
         let received_at = match (self.received_at, is_staff) {
             (Some(t), true) => {
@@ -128,12 +120,7 @@ impl FeedbackRequest {
         };
         let content = text("content", &self.content, s.max_content_chars, true)?
             .ok_or_else(|| ApiError::invalid("content", "must not be empty"))?;
-        let subject = opt_text(
-            "subject",
-            self.subject.as_deref(),
-            s.max_subject_chars,
-            false,
-        )?;
+        let subject = opt_text("subject", self.subject.as_deref(), s.max_subject_chars, false)?;
         let customer = customer(self.customer.unwrap_or_default(), s)?;
         let product = self.product.map(|p| product(p, s)).transpose()?;
         let order = self.order.map(|o| order(o, s)).transpose()?;
@@ -142,18 +129,8 @@ impl FeedbackRequest {
             .adverse_reaction
             .map(|a| {
                 Ok::<_, ApiError>(AdverseReactionV1 {
-                    onset: opt_text(
-                        "adverse_reaction.onset",
-                        a.onset.as_deref(),
-                        s.max_field_chars,
-                        false,
-                    )?,
-                    dose: opt_text(
-                        "adverse_reaction.dose",
-                        a.dose.as_deref(),
-                        s.max_field_chars,
-                        false,
-                    )?,
+                    onset: opt_text("adverse_reaction.onset", a.onset.as_deref(), s.max_field_chars, false)?,
+                    dose: opt_text("adverse_reaction.dose", a.dose.as_deref(), s.max_field_chars, false)?,
                     other_medicines: opt_text(
                         "adverse_reaction.other_medicines",
                         a.other_medicines.as_deref(),
@@ -189,19 +166,14 @@ fn customer(c: CustomerIn, s: &IntakeSettings) -> Result<CustomerV1, ApiError> {
     let email = opt_text("customer.email", c.email.as_deref(), 254, false)?;
     if let Some(e) = &email {
         if !contact::valid_email(e) {
-            return Err(ApiError::invalid(
-                "customer.email",
-                "is not an email address",
-            ));
+            return Err(ApiError::invalid("customer.email", "is not an email address"));
         }
     }
     let language = match c.language.as_deref().map(str::trim) {
         None | Some("") => s.default_language.clone(),
         Some(l) => LANGUAGES
             .iter()
-            .find(|known| {
-                known.eq_ignore_ascii_case(l) || (l.len() >= 2 && known.starts_with(&l[..2]))
-            })
+            .find(|known| known.eq_ignore_ascii_case(l) || (l.len() >= 2 && known.starts_with(&l[..2])))
             .map(|k| (*k).to_owned())
             .ok_or_else(|| ApiError::invalid("customer.language", "must be zh-CN or en"))?,
     };
@@ -237,12 +209,7 @@ fn product(p: ProductIn, s: &IntakeSettings) -> Result<ProductV1, ApiError> {
     }
     Ok(ProductV1 {
         code: opt_text("product.code", p.code.as_deref(), s.max_field_chars, false)?,
-        batch: opt_text(
-            "product.batch",
-            p.batch.as_deref(),
-            s.max_field_chars,
-            false,
-        )?,
+        batch: opt_text("product.batch", p.batch.as_deref(), s.max_field_chars, false)?,
         production_date: p.production_date,
         arrival_date: p.arrival_date,
     })
@@ -252,12 +219,7 @@ fn order(o: OrderIn, s: &IntakeSettings) -> Result<OrderV1, ApiError> {
     non_negative("order.quantity_ordered", o.quantity_ordered)?;
     non_negative("order.quantity_shipped", o.quantity_shipped)?;
     Ok(OrderV1 {
-        number: opt_text(
-            "order.number",
-            o.number.as_deref(),
-            s.max_field_chars,
-            false,
-        )?,
+        number: opt_text("order.number", o.number.as_deref(), s.max_field_chars, false)?,
         quantity_ordered: o.quantity_ordered,
         quantity_shipped: o.quantity_shipped,
         ship_date: o.ship_date,
@@ -270,18 +232,13 @@ fn claim(c: ClaimIn, s: &IntakeSettings) -> Result<ClaimV1, ApiError> {
             return Err(ApiError::invalid("claim.amount", "must not be negative"));
         }
         if a.scale() > 2 {
-            return Err(ApiError::invalid(
-                "claim.amount",
-                "has more than two decimals",
-            ));
+            return Err(ApiError::invalid("claim.amount", "has more than two decimals"));
         }
     }
     non_negative("claim.return_quantity", c.return_quantity)?;
     let currency = match c.currency.as_deref().map(str::trim) {
         None | Some("") => c.amount.map(|_| "CNY".to_owned()),
-        Some(cur) if cur.len() == 3 && cur.chars().all(|ch| ch.is_ascii_alphabetic()) => {
-            Some(cur.to_uppercase())
-        }
+        Some(cur) if cur.len() == 3 && cur.chars().all(|ch| ch.is_ascii_alphabetic()) => Some(cur.to_uppercase()),
         Some(_) => {
             return Err(ApiError::invalid(
                 "claim.currency",
@@ -293,12 +250,7 @@ fn claim(c: ClaimIn, s: &IntakeSettings) -> Result<ClaimV1, ApiError> {
         amount: c.amount,
         currency,
         return_quantity: c.return_quantity,
-        reason: opt_text(
-            "claim.reason",
-            c.reason.as_deref(),
-            s.max_content_chars,
-            true,
-        )?,
+        reason: opt_text("claim.reason", c.reason.as_deref(), s.max_content_chars, true)?,
     })
 }
 
@@ -309,12 +261,7 @@ fn non_negative(field: &str, v: Option<i64>) -> Result<(), ApiError> {
     }
 }
 
-fn opt_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-    multiline: bool,
-) -> Result<Option<String>, ApiError> {
+fn opt_text(field: &str, value: Option<&str>, max: usize, multiline: bool) -> Result<Option<String>, ApiError> {
     match value {
         None => Ok(None),
         Some(v) => text(field, v, max, multiline),
@@ -329,10 +276,7 @@ fn text(field: &str, value: &str, max: usize, multiline: bool) -> Result<Option<
         return Ok(None);
     }
     if v.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("is longer than {max} characters"),
-        ));
+        return Err(ApiError::invalid(field, format!("is longer than {max} characters")));
     }
     let bad = v
         .chars()
@@ -390,10 +334,7 @@ mod tests {
     fn valid_request_gets_defaults() {
         let f = check(request(), false).unwrap();
         assert_eq!(f.customer.language, "zh-CN");
-        assert_eq!(
-            f.customer.contact_key.as_deref(),
-            Some("tel:+8613812345678")
-        );
+        assert_eq!(f.customer.contact_key.as_deref(), Some("tel:+8613812345678"));
     }
 
     #[test]
@@ -444,14 +385,8 @@ mod tests {
         let mut r = request();
         let earlier = DateTime::parse_from_rfc3339("2026-09-24T10:00:00+08:00").unwrap();
         r.received_at = Some(earlier);
-        assert_eq!(
-            check(r.clone(), true).unwrap().received_at,
-            earlier.with_timezone(&Utc)
-        );
-        assert_ne!(
-            check(r, false).unwrap().received_at,
-            earlier.with_timezone(&Utc)
-        );
+        assert_eq!(check(r.clone(), true).unwrap().received_at, earlier.with_timezone(&Utc));
+        assert_ne!(check(r, false).unwrap().received_at, earlier.with_timezone(&Utc));
     }
 
     #[test]

@@ -25,12 +25,7 @@ impl ReferenceAllocator {
         }
     }
 
-    pub async fn next(
-        &self,
-        pool: &PgPool,
-        site: &str,
-        at: DateTime<Utc>,
-    ) -> Result<String, sqlx::Error> {
+    pub async fn next(&self, pool: &PgPool, site: &str, at: DateTime<Utc>) -> Result<String, sqlx::Error> {
         let day = at.with_timezone(&self.timezone).date_naive();
         let mut blocks = self.blocks.lock().await;
         blocks.retain(|(_, d), _| *d >= day.pred_opt().unwrap_or(day));
@@ -61,12 +56,7 @@ impl ReferenceAllocator {
 }
 
 pub fn format_reference(site: &str, day: NaiveDate, number: i32) -> String {
-    format!(
-        "{}-{}-{:04}",
-        site.to_uppercase(),
-        day.format("%Y%m%d"),
-        number
-    )
+    format!("{}-{}-{:04}", site.to_uppercase(), day.format("%Y%m%d"), number)
 }
 
 #[cfg(test)]

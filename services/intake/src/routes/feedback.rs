@@ -46,11 +46,7 @@ pub async fn register(
     let is_json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
     if !is_json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -75,10 +71,7 @@ pub async fn register(
         })
         .transpose()?;
     if key.is_some_and(|k| k.is_empty() || k.len() > 200) {
-        return Err(ApiError::invalid(
-            "Idempotency-Key",
-            "must be 1 to 200 characters",
-        ));
+        return Err(ApiError::invalid("Idempotency-Key", "must be 1 to 200 characters"));
     }
     let idempotency = key.map(|key| Idempotency {
         key,
@@ -125,9 +118,7 @@ pub async fn status(
     Path(reference): Path<String>,
     Query(q): Query<TokenQuery>,
 ) -> Result<Json<PublicStatus>, ApiError> {
-    let token = q
-        .token
-        .ok_or_else(|| ApiError::invalid("token", "is required"))?;
+    let token = q.token.ok_or_else(|| ApiError::invalid("token", "is required"))?;
     store::status(&state.pool, &reference, &token)
         .await?
         .map(Json)

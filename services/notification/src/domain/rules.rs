@@ -39,14 +39,11 @@ pub fn recipients<'r>(
         .filter(|r| r.event == event_type)
         .filter_map(|rule| {
             let recipient = match rule.recipient.as_str() {
-                "department" => directory
-                    .departments
-                    .get(ctx.department)
-                    .map(|d| Recipient {
-                        address: d.mailbox.clone(),
-                        language: d.language.clone(),
-                        name: Some(d.name.clone()),
-                    }),
+                "department" => directory.departments.get(ctx.department).map(|d| Recipient {
+                    address: d.mailbox.clone(),
+                    language: d.language.clone(),
+                    name: Some(d.name.clone()),
+                }),
                 "customer" if !ctx.customer_anonymous => ctx.customer_email.map(|e| Recipient {
                     address: e.to_owned(),
                     language: ctx.customer_language.to_owned(),

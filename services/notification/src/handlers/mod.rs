@@ -20,26 +20,16 @@ pub struct NotificationHandler {
 
 #[async_trait]
 impl Handler for NotificationHandler {
-    async fn handle(
-        &self,
-        conn: &mut PgConnection,
-        event: &RawEnvelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             CaseOpenedV1::TYPE => self.case_opened(conn, &event.decode()?).await,
-            other => Err(HandlerError::Malformed(format!(
-                "notification does not handle {other}"
-            ))),
+            other => Err(HandlerError::Malformed(format!("notification does not handle {other}"))),
         }
     }
 }
 
 impl NotificationHandler {
-    async fn case_opened(
-        &self,
-        conn: &mut PgConnection,
-        event: &Envelope<CaseOpenedV1>,
-    ) -> Result<(), HandlerError> {
+    async fn case_opened(&self, conn: &mut PgConnection, event: &Envelope<CaseOpenedV1>) -> Result<(), HandlerError> {
         let case = &event.data;
         let ctx = rules::Context {
             department: &case.department,
@@ -48,8 +38,7 @@ impl NotificationHandler {
             customer_anonymous: case.customer.anonymous,
         };
         let s = &self.settings;
-        for (rule, recipient) in rules::recipients(&s.rules, &s.directory, CaseOpenedV1::TYPE, &ctx)
-        {
+        for (rule, recipient) in rules::recipients(&s.rules, &s.directory, CaseOpenedV1::TYPE, &ctx) {
             let department_name = s
                 .directory
                 .departments

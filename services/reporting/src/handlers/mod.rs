@@ -1,40 +1,27 @@
 //! Events → read models. Idempotent through the inbox; each event touches its rows once.
 use async_trait::async_trait;
-use chrono_tz::Tz;
 use contracts::{case::CaseOpenedV1, Envelope, Event, RawEnvelope};
 use messaging::{Handler, HandlerError};
 use sqlx::PgConnection;
 
 pub const EVENT_TYPES: &[&str] = &[CaseOpenedV1::TYPE];
 
-pub struct ReportingHandler {
-    pub timezone: Tz,
-}
+pub struct ReportingHandler;
 
 #[async_trait]
 impl Handler for ReportingHandler {
-    async fn handle(
-        &self,
-        conn: &mut PgConnection,
-        event: &RawEnvelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             CaseOpenedV1::TYPE => self.case_opened(conn, &event.decode()?).await,
-            other => Err(HandlerError::Malformed(format!(
-                "reporting does not handle {other}"
-            ))),
+            other => Err(HandlerError::Malformed(format!("reporting does not handle {other}"))),
         }
     }
 }
 
 impl ReportingHandler {
-    async fn case_opened(
-        &self,
-        conn: &mut PgConnection,
-        event: &Envelope<CaseOpenedV1>,
-    ) -> Result<(), HandlerError> {
+    async fn case_opened(&self, conn: &mut PgConnection, event: &Envelope<CaseOpenedV1>) -> Result<(), HandlerError> {
         let c = &event.data;
-        let fresh = sqlx::query(
+        sqlx::query(
             "INSERT INTO case_facts (case_id, reference, site, channel, class, category, severity, department,
                 received_at, opened_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (case_id) DO NOTHING",
         )
@@ -49,19 +36,7 @@ impl ReportingHandler {
         .bind(c.received_at)
         .bind(c.opened_at)
         .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if fresh == 1 {
-            let day = c.received_at.with_timezone(&self.timezone).date_naive();
-            sqlx::query(
-                "INSERT INTO daily_cases (site, day, cases) VALUES ($1, $2, 1)
-                 ON CONFLICT (site, day) DO UPDATE SET cases = daily_cases.cases + 1",
-            )
-            .bind(&event.site)
-            .bind(day)
-            .execute(&mut *conn)
-            .await?;
-        }
+        .await?;
         Ok(())
     }
 }

@@ -17,27 +17,17 @@ pub struct SchedulerHandler {
 
 #[async_trait]
 impl Handler for SchedulerHandler {
-    async fn handle(
-        &self,
-        conn: &mut PgConnection,
-        event: &RawEnvelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             CaseOpenedV1::TYPE => self.case_opened(conn, &event.decode()?).await,
-            other => Err(HandlerError::Malformed(format!(
-                "scheduler does not handle {other}"
-            ))),
+            other => Err(HandlerError::Malformed(format!("scheduler does not handle {other}"))),
         }
     }
 }
 
 impl SchedulerHandler {
     /// Starts the registration clock from the moment the feedback really arrived.
-    async fn case_opened(
-        &self,
-        conn: &mut PgConnection,
-        event: &Envelope<CaseOpenedV1>,
-    ) -> Result<(), HandlerError> {
+    async fn case_opened(&self, conn: &mut PgConnection, event: &Envelope<CaseOpenedV1>) -> Result<(), HandlerError> {
         let c = &event.data;
         let Some(clock) = self.settings.clocks.get("registration") else {
             return Ok(());

@@ -42,12 +42,7 @@ pub struct Decision {
 }
 
 pub fn classify(settings: &ClassificationSettings, feedback: &FeedbackReceivedV1) -> Decision {
-    let text = format!(
-        "{} {}",
-        feedback.subject.as_deref().unwrap_or(""),
-        feedback.content
-    )
-    .to_lowercase();
+    let text = format!("{} {}", feedback.subject.as_deref().unwrap_or(""), feedback.content).to_lowercase();
     for rule in &settings.rules {
         let condition = match rule.when.as_deref() {
             Some("claim") => feedback

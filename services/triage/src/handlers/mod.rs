@@ -17,18 +17,10 @@ pub const EVENT_TYPES: &[&str] = &[FeedbackReceivedV1::TYPE];
 
 #[async_trait]
 impl Handler for TriageHandler {
-    async fn handle(
-        &self,
-        conn: &mut PgConnection,
-        event: &RawEnvelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
-            FeedbackReceivedV1::TYPE => {
-                feedback_received::handle(&self.settings, conn, &event.decode()?).await
-            }
-            other => Err(HandlerError::Malformed(format!(
-                "triage does not handle {other}"
-            ))),
+            FeedbackReceivedV1::TYPE => feedback_received::handle(&self.settings, conn, &event.decode()?).await,
+            other => Err(HandlerError::Malformed(format!("triage does not handle {other}"))),
         }
     }
 }

@@ -50,11 +50,7 @@ pub async fn get_case(
     .await?;
     let case = case.ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
     if !staff.0.sites.is_empty() && !staff.0.sites.contains(&case.site) {
-        return Err(auth::AuthError::Forbidden(format!(
-            "case {} belongs to another site",
-            case.reference
-        ))
-        .into());
+        return Err(auth::AuthError::Forbidden(format!("case {} belongs to another site", case.reference)).into());
     }
     Ok(Json(case))
 }
