@@ -84,6 +84,18 @@ async fn feedback_becomes_a_routed_case_an_email_a_count_and_a_deadline() {
     assert_eq!(deadlines[0]["clock"], "registration");
     assert_eq!(due - received, chrono::Duration::hours(24));
     assert_eq!(deadlines[0]["state"], "pending");
+
+    // Personal data never reaches the logs in clear.
+    for svc in testkit::services::SERVICES {
+        let logs = w.stack.logs(svc);
+        assert!(
+            logs.contains(&reference) || svc != "intake",
+            "intake logs the registration by reference"
+        );
+        for secret in ["13812340001", "张三"] {
+            assert!(!logs.contains(secret), "{svc} logged personal data in clear");
+        }
+    }
 }
 
 #[tokio::test]

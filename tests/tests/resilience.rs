@@ -98,6 +98,14 @@ async fn broker_restart_and_crashed_services_under_load_lose_nothing_and_duplica
     tokio::time::sleep(Duration::from_secs(1)).await;
     w.stack.kill("intake");
     w.stack.restart("intake").await.unwrap();
+    // 4. Notification is stopped gracefully (SIGTERM) mid-stream: it finishes what it started and exits.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    w.stack.terminate("notification").expect("a graceful stop within 30 s");
+    assert!(
+        w.stack.logs("notification").contains("stopped"),
+        "notification drained and said so"
+    );
+    w.stack.restart("notification").await.unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.set();
     let mut accepted = HashSet::new();

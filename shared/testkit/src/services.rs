@@ -158,6 +158,11 @@ impl Stack {
         bail!("{svc} not ready after 60 s; log tail:\n{}", self.log_tail(svc))
     }
 
+    /// Everything `svc` has logged so far.
+    pub fn logs(&self, svc: &str) -> String {
+        std::fs::read_to_string(self.log_dir.join(format!("{svc}.log"))).unwrap_or_default()
+    }
+
     pub fn log_tail(&self, svc: &str) -> String {
         let text = std::fs::read_to_string(self.log_dir.join(format!("{svc}.log"))).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
