@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use auth::AuthSettings;
 use messaging::BusSettings;
@@ -14,6 +14,34 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub firing: FiringSettings,
     pub clocks: HashMap<String, ClockSettings>,
+    /// SLA clocks and escalation ladders (`[sla]`, domain.md §3).
+    pub sla: SlaSettings,
+    /// Working calendars of the sites (`[calendar]`).
+    pub calendar: CalendarSettings,
+}
+
+/// The validated `[sla]` section.
+pub type SlaSettings = crate::domain::policy::SlaPolicy;
+
+/// `[calendar.default]` for every site, `[calendar.sites.<site>]` replacing it for one site
+/// (format: `shared/calendar/README.md`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CalendarSettings {
+    pub default: calendar::SiteConfig,
+    #[serde(default)]
+    pub sites: BTreeMap<String, calendar::SiteConfig>,
+}
+
+impl CalendarSettings {
+    /// The calendar configuration of `site`.
+    pub fn site_config(&self, site: &str) -> &calendar::SiteConfig {
+        self.sites.get(site).unwrap_or(&self.default)
+    }
+
+    /// Builds the working calendar of `site`.
+    pub fn calendar_for(&self, site: &str) -> Result<calendar::Calendar, calendar::CalendarError> {
+        self.site_config(site).build()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

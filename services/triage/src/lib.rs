@@ -6,3 +6,4 @@ pub mod handlers;
 pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod store;

@@ -5,7 +5,7 @@ use messaging::BusSettings;
 use serde::Deserialize;
 use settings::{DatabaseSettings, HttpSettings, SitesSettings};
 
-use crate::domain::classify::ClassificationSettings;
+use crate::domain::{claims::ClaimSettings, classify::ClassificationSettings};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -17,6 +17,20 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub classification: ClassificationSettings,
     pub routing: RoutingSettings,
+    pub claims: ClaimSettings,
+    pub privacy: PrivacySettings,
+    pub lists: ListSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrivacySettings {
+    pub unmasked_roles: Vec<auth::Role>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListSettings {
+    pub page_size: i64,
+    pub max_page_size: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

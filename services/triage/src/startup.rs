@@ -2,7 +2,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use auth::AuthKeys;
-use axum::{extract::FromRef, routing::get, Json, Router};
+use axum::{
+    extract::FromRef,
+    routing::{get, post},
+    Json, Router,
+};
 use messaging::{Bus, ConsumerGroup, OutboxRelay, OutboxSignal, Topology};
 use sqlx::PgPool;
 use utoipa::OpenApi;
@@ -29,7 +33,13 @@ impl FromRef<AppState> for AuthKeys {
         title = "Triage",
         description = "Cases: classification, routing and the handling workflow."
     ),
-    paths(routes::cases::get_case)
+    paths(
+        routes::cases::list,
+        routes::cases::get_case,
+        routes::actions::act,
+        routes::actions::approve_claim,
+        routes::actions::reject_claim
+    )
 )]
 pub struct ApiDoc;
 
@@ -65,7 +75,11 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         settings: settings.clone(),
     };
     let router = Router::new()
+        .route("/api/v1/cases", get(routes::cases::list))
         .route("/api/v1/cases/{id}", get(routes::cases::get_case))
+        .route("/api/v1/cases/{id}/claim/approve", post(routes::actions::approve_claim))
+        .route("/api/v1/cases/{id}/claim/reject", post(routes::actions::reject_claim))
+        .route("/api/v1/cases/{id}/{action}", post(routes::actions::act))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())

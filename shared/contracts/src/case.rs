@@ -33,3 +33,31 @@ impl Event for CaseOpenedV1 {
     const TYPE: &'static str = "case.opened";
     const VERSION: u32 = 1;
 }
+
+/// `case.changed` v1: a staff action changed a case (every workflow transition and edit).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CaseChangedV1 {
+    pub case_id: Uuid,
+    pub reference: String,
+    /// Workflow action, e.g. `acknowledge`, `reply`, `resolve`, `claim_approved`.
+    pub action: String,
+    pub from_status: String,
+    pub status: String,
+    /// Staff user id of who did it.
+    pub actor: String,
+    pub department: String,
+    pub assignee: Option<String>,
+    pub class: String,
+    pub category: String,
+    pub severity: String,
+    /// `{ field: [old, new] }` for what changed.
+    pub changes: serde_json::Value,
+    /// The action with its data (e.g. the reply text, the new due date and reason).
+    pub detail: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+impl Event for CaseChangedV1 {
+    const TYPE: &'static str = "case.changed";
+    const VERSION: u32 = 1;
+}

@@ -1,2 +1,5 @@
+pub mod access;
+pub mod claims;
 pub mod classify;
 pub mod routing;
+pub mod workflow;

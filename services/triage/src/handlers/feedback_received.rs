@@ -5,7 +5,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    domain::{classify::classify, routing::department_for},
+    domain::{
+        claims::Claim,
+        classify::classify,
+        routing::department_for,
+        workflow::{CaseState, Classification},
+    },
     settings::Settings,
 };
 
@@ -22,10 +27,27 @@ pub async fn handle(
     let details = serde_json::json!({
         "product": f.product, "order": f.order, "claim": f.claim, "adverse_reaction": f.adverse_reaction,
     });
+    let workflow = CaseState::new(
+        case_id,
+        Classification {
+            class: decision.class.clone(),
+            category: decision.category.clone(),
+            severity: decision.severity.clone(),
+            rule: decision.rule.clone(),
+            reason: decision.reason.clone(),
+        },
+    );
+    // A claim amount opens a claim that needs the approvals its amount requires (001 §5.5–5.7).
+    let claim = f.claim.as_ref().and_then(|c| {
+        let amount = c.amount?;
+        let currency = c.currency.as_deref().unwrap_or(&settings.claims.currency);
+        Claim::open(&settings.claims, amount, currency, c.return_quantity).ok()
+    });
     let inserted = sqlx::query(
         "INSERT INTO cases (id, reference, feedback_id, site, channel, status, class, category, severity,
-            department, decided_by, customer, contact_key, subject, content, details, received_at, opened_at)
-         VALUES ($1,$2,$3,$4,$5,'new',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+            department, decided_by, customer, contact_key, subject, content, details, received_at, opened_at,
+            workflow, claim)
+         VALUES ($1,$2,$3,$4,$5,'new',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
          ON CONFLICT (feedback_id) DO NOTHING",
     )
     .bind(case_id)
@@ -45,6 +67,13 @@ pub async fn handle(
     .bind(details)
     .bind(f.received_at)
     .bind(now)
+    .bind(serde_json::to_value(&workflow).map_err(anyhow::Error::from)?)
+    .bind(
+        claim
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?,
+    )
     .execute(&mut *conn)
     .await?
     .rows_affected();

@@ -1,7 +1,8 @@
+pub mod deadline_breached;
 pub mod feedback_received;
 
 use async_trait::async_trait;
-use contracts::{feedback::FeedbackReceivedV1, Event, RawEnvelope};
+use contracts::{deadline::DeadlineBreachedV1, feedback::FeedbackReceivedV1, Event, RawEnvelope};
 use messaging::{Handler, HandlerError};
 use sqlx::PgConnection;
 use std::sync::Arc;
@@ -13,13 +14,14 @@ pub struct TriageHandler {
     pub settings: Arc<Settings>,
 }
 
-pub const EVENT_TYPES: &[&str] = &[FeedbackReceivedV1::TYPE];
+pub const EVENT_TYPES: &[&str] = &[FeedbackReceivedV1::TYPE, DeadlineBreachedV1::TYPE];
 
 #[async_trait]
 impl Handler for TriageHandler {
     async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             FeedbackReceivedV1::TYPE => feedback_received::handle(&self.settings, conn, &event.decode()?).await,
+            DeadlineBreachedV1::TYPE => deadline_breached::handle(conn, &event.decode()?).await,
             other => Err(HandlerError::Malformed(format!("triage does not handle {other}"))),
         }
     }

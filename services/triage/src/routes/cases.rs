@@ -1,18 +1,26 @@
+//! Reading cases: one case with everything about it, and the filtered, paginated list.
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     Json,
 };
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use server::ApiError;
-use sqlx::FromRow;
-use utoipa::ToSchema;
+use sqlx::{FromRow, Postgres, QueryBuilder};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::startup::AppState;
+use crate::{
+    domain::{
+        access,
+        workflow::{self, Actor, CaseState},
+    },
+    startup::AppState,
+};
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
-pub struct CaseView {
+pub struct CaseSummary {
     pub id: Uuid,
     pub reference: String,
     pub site: String,
@@ -23,34 +31,271 @@ pub struct CaseView {
     pub severity: String,
     pub department: String,
     pub assignee: Option<String>,
-    #[schema(value_type = Object)]
-    pub decided_by: serde_json::Value,
+    pub overdue_level: i32,
     pub subject: Option<String>,
-    pub content: String,
     pub received_at: DateTime<Utc>,
     pub opened_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct HistoryView {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    #[schema(value_type = Object)]
+    pub changes: Value,
+}
+
+/// A case with its customer (masked unless the user's role needs it), classification decision,
+/// claim, history and the actions this user may take now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub content: String,
+    #[schema(value_type = Object)]
+    pub customer: Value,
+    #[schema(value_type = Object)]
+    pub details: Value,
+    #[schema(value_type = Object)]
+    pub decided_by: Value,
+    #[schema(value_type = Object)]
+    pub workflow: Value,
+    #[schema(value_type = Option<Object>)]
+    pub claim: Option<Value>,
+    pub allowed_actions: Vec<String>,
+    pub history: Vec<HistoryView>,
+}
+
+#[derive(FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    summary: CaseSummary,
+    content: String,
+    customer: Value,
+    details: Value,
+    decided_by: Value,
+    workflow: Value,
+    claim: Option<Value>,
+}
+
+const SUMMARY_COLUMNS: &str = "id, reference, site, channel, status, class, category, severity, department, assignee,
+    overdue_level, subject, received_at, opened_at";
+
+/// Who is asking: a reader must be allowed to see the case; the author of a change that just moved
+/// it elsewhere (e.g. reclassified into another department) still gets to see the result.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Viewer {
+    Reader,
+    AuthorOfChange,
+}
+
+pub async fn load_detail(
+    state: &AppState,
+    staff: &auth::Staff,
+    id: &str,
+    viewer: Viewer,
+) -> Result<CaseDetail, ApiError> {
+    let row: Option<DetailRow> = sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS}, content, customer, details, decided_by, workflow, claim
+           FROM cases WHERE id = $1 OR reference = $2"
+    ))
+    .bind(Uuid::parse_str(id).ok())
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let row = row.ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
+    let actor = Actor::from(&staff.0);
+    if viewer == Viewer::Reader {
+        access::can_read(&actor, &row.summary.department, &row.summary.site).map_err(auth::AuthError::Forbidden)?;
+    }
+    let history: Vec<HistoryView> =
+        sqlx::query_as("SELECT at, actor, action, detail, changes FROM case_history WHERE case_id = $1 ORDER BY id")
+            .bind(row.summary.id)
+            .fetch_all(&state.pool)
+            .await?;
+    let current: Option<CaseState> = serde_json::from_value(row.workflow.clone()).ok();
+    let allowed_actions = current
+        .map(|s| {
+            workflow::legal_actions(s.status)
+                .into_iter()
+                .filter(|k| workflow::authorize(&actor, *k, &row.summary.department, &row.summary.site).is_ok())
+                .map(|k| k.name().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let customer = if access::sees_personal_data(&actor, &state.settings.privacy.unmasked_roles) {
+        row.customer
+    } else {
+        access::mask_customer(&row.customer)
+    };
+    Ok(CaseDetail {
+        summary: row.summary,
+        content: row.content,
+        customer,
+        details: row.details,
+        decided_by: row.decided_by,
+        workflow: row.workflow,
+        claim: row.claim,
+        allowed_actions,
+        history,
+    })
 }
 
 /// One case, by id or by reference.
 #[utoipa::path(
     get, path = "/api/v1/cases/{id}", params(("id" = String, Path, description = "case id or reference")),
-    responses((status = 200, body = CaseView), (status = 401), (status = 404)),
+    responses((status = 200, body = CaseDetail), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = []))
 )]
 pub async fn get_case(
     State(state): State<AppState>,
     staff: auth::Staff,
     Path(id): Path<String>,
-) -> Result<Json<CaseView>, ApiError> {
-    let case: Option<CaseView> = match Uuid::parse_str(&id) {
-        Ok(uuid) => sqlx::query_as("SELECT * FROM cases WHERE id = $1").bind(uuid),
-        Err(_) => sqlx::query_as("SELECT * FROM cases WHERE reference = $1").bind(&id),
+) -> Result<Json<CaseDetail>, ApiError> {
+    Ok(Json(load_detail(&state, &staff, &id, Viewer::Reader).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub site: Option<String>,
+    pub department: Option<String>,
+    pub class: Option<String>,
+    pub category: Option<String>,
+    pub severity: Option<String>,
+    /// true: only cases with a breached clock; false: only cases on time.
+    pub overdue: Option<bool>,
+    pub assignee: Option<String>,
+    /// Words in the reference, subject or content.
+    pub text: Option<String>,
+    /// Received on or after this date (UTC).
+    pub from: Option<NaiveDate>,
+    /// Received on or before this date (UTC).
+    pub to: Option<NaiveDate>,
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let bad = || ApiError::invalid("cursor", "is not a cursor this API gave out");
+    let (at, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
+    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+/// Cases the user may see, newest first, with the filters of contract.md; keyset-paginated.
+#[utoipa::path(get, path = "/api/v1/cases", params(ListQuery),
+    responses((status = 200, body = CasePage), (status = 401), (status = 422)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    staff: auth::Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<CasePage>, ApiError> {
+    let limits = &state.settings.lists;
+    let limit = q.limit.unwrap_or(limits.page_size);
+    if !(1..=limits.max_page_size).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be 1 to {}", limits.max_page_size),
+        ));
     }
-    .fetch_optional(&state.pool)
-    .await?;
-    let case = case.ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-    if !staff.0.sites.is_empty() && !staff.0.sites.contains(&case.site) {
-        return Err(auth::AuthError::Forbidden(format!("case {} belongs to another site", case.reference)).into());
+    if let Some(s) = &q.status {
+        if !workflow::Status::ALL.iter().any(|st| st.as_str() == s) {
+            return Err(ApiError::invalid("status", format!("unknown status `{s}`")));
+        }
     }
-    Ok(Json(case))
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        if t < f {
+            return Err(ApiError::invalid("to", "is before `from`"));
+        }
+    }
+    let actor = Actor::from(&staff.0);
+    let scope = access::read_scope(&actor);
+    let mut b: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM cases WHERE true"));
+    if let Some(d) = &scope.department {
+        b.push(" AND department = ").push_bind(d.clone());
+    }
+    if let Some(sites) = &scope.sites {
+        b.push(" AND site = ANY(").push_bind(sites.clone()).push(")");
+    }
+    for (column, value) in [
+        ("status", &q.status),
+        ("site", &q.site),
+        ("department", &q.department),
+        ("class", &q.class),
+        ("category", &q.category),
+        ("severity", &q.severity),
+        ("assignee", &q.assignee),
+    ] {
+        if let Some(v) = value {
+            b.push(format!(" AND {column} = ")).push_bind(v.clone());
+        }
+    }
+    match q.overdue {
+        Some(true) => {
+            b.push(" AND overdue_level > 0");
+        }
+        Some(false) => {
+            b.push(" AND overdue_level = 0");
+        }
+        None => {}
+    }
+    if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        );
+        b.push(" AND (reference ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR subject ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR content ILIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+    if let Some(f) = q.from {
+        b.push(" AND received_at >= ")
+            .push_bind(f.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    }
+    if let Some(t) = q.to {
+        let end = (t + chrono::Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc();
+        b.push(" AND received_at < ").push_bind(end);
+    }
+    if let Some(c) = &q.cursor {
+        let (at, id) = parse_cursor(c)?;
+        b.push(" AND (opened_at, id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    b.push(" ORDER BY opened_at DESC, id DESC LIMIT ").push_bind(limit + 1);
+    let mut items: Vec<CaseSummary> = b.build_query_as().fetch_all(&state.pool).await?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|c| {
+            format!(
+                "{}_{}",
+                c.opened_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                c.id
+            )
+        })
+    } else {
+        None
+    };
+    Ok(Json(CasePage { items, next_cursor }))
 }

@@ -1,1 +1,2 @@
+pub mod actions;
 pub mod cases;

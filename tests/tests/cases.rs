@@ -1,0 +1,345 @@
+//! The case workflow through triage's HTTP API, with real staff tokens, against the real services.
+mod common;
+
+use std::time::Duration;
+
+use auth::Role;
+use common::world;
+use serde_json::{json, Value};
+use testkit::{eventually, Infra};
+
+fn token(sub: &str, roles: Vec<Role>, department: Option<&str>, sites: Vec<&str>) -> String {
+    auth::AuthKeys::new(auth::DEV_SECRET)
+        .issue(
+            sub,
+            sub,
+            roles,
+            department.map(Into::into),
+            sites.into_iter().map(Into::into).collect(),
+            chrono::Duration::hours(1),
+        )
+        .unwrap()
+}
+
+struct Staff {
+    handler: String,
+    head: String,
+    marketing: String,
+    general_manager: String,
+    auditor: String,
+    sales_handler: String,
+}
+
+fn staff() -> Staff {
+    Staff {
+        handler: token("h1", vec![Role::Handler], Some("quality"), vec!["sh01"]),
+        head: token("q-head", vec![Role::DepartmentHead], Some("quality"), vec![]),
+        marketing: token("mm", vec![Role::MarketingManager], Some("sales"), vec![]),
+        general_manager: token("gm", vec![Role::GeneralManager], None, vec![]),
+        auditor: token("aud", vec![Role::Auditor], None, vec![]),
+        sales_handler: token("s1", vec![Role::Handler], Some("sales"), vec!["sh01"]),
+    }
+}
+
+async fn act(w: &common::World, token: &str, case: &str, action: &str, body: Value) -> (u16, Value) {
+    let r = w
+        .http
+        .post(format!("{}/api/v1/cases/{case}/{action}", w.stack.url("triage")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(w: &common::World, token: &str, path: &str) -> (u16, Value) {
+    let r = w
+        .http
+        .get(format!("{}{path}", w.stack.url("triage")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn open_case(w: &common::World, body: Value) -> String {
+    let r = w.post_feedback(&body).await;
+    assert_eq!(r.status(), 201);
+    let reference = r.json::<Value>().await.unwrap()["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = w.token.clone();
+    eventually(Duration::from_secs(20), "the case", || async {
+        (get(w, &admin, &format!("/api/v1/cases/{reference}")).await.0 == 200).then_some(())
+    })
+    .await;
+    reference
+}
+
+fn quality_complaint(site: &str, claim: Option<&str>) -> Value {
+    let mut v = json!({
+        "channel": "phone", "site": site,
+        "customer": { "name": "张三丰", "phone": "13812345678" },
+        "subject": "产品质量缺陷", "content": "收到的产品有质量缺陷，包装破损。",
+        "product": { "code": "P-1", "batch": "B-9" }
+    });
+    if let Some(amount) = claim {
+        v["claim"] = json!({ "amount": amount, "currency": "CNY", "return_quantity": 5 });
+    }
+    v
+}
+
+#[tokio::test]
+async fn a_complaint_is_handled_from_new_to_closed_with_every_step_in_its_history() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let s = staff();
+    let case = open_case(&w, quality_complaint("sh01", None)).await;
+
+    let (status, detail) = get(&w, &s.handler, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["status"], "new");
+    assert!(detail["allowed_actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("acknowledge")));
+    assert!(
+        !detail["allowed_actions"].as_array().unwrap().contains(&json!("assign")),
+        "a handler may not assign"
+    );
+
+    assert_eq!(act(&w, &s.handler, &case, "acknowledge", json!({})).await.0, 200);
+    let (status, refused) = act(&w, &s.handler, &case, "assign", json!({"assignee": "h1"})).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("assign"));
+    // Another department's handler may not touch it either.
+    assert_eq!(
+        act(&w, &s.sales_handler, &case, "note", json!({"text": "x"})).await.0,
+        403
+    );
+    assert_eq!(
+        act(&w, &s.head, &case, "assign", json!({"assignee": "h1"})).await.0,
+        200
+    );
+    assert_eq!(
+        act(
+            &w,
+            &s.handler,
+            &case,
+            "record_containment",
+            json!({"text": "批次B-9停止发货"})
+        )
+        .await
+        .0,
+        200
+    );
+    let (status, invalid) = act(&w, &s.handler, &case, "reply", json!({})).await;
+    assert_eq!(status, 422, "a reply needs its text: {invalid}");
+    assert_eq!(invalid["error"]["field"], "text");
+    assert_eq!(
+        act(&w, &s.handler, &case, "reply", json!({"text": "已安排换货"}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        act(&w, &s.handler, &case, "resolve", json!({"summary": "换货完成"}))
+            .await
+            .0,
+        200
+    );
+    let (status, closed) = act(&w, &s.head, &case, "close", json!({"outcome": "resolved"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(closed["status"], "closed");
+
+    // An illegal transition is a 409 that changes nothing.
+    let before = closed["history"].as_array().unwrap().len();
+    let (status, conflict) = act(&w, &s.handler, &case, "resolve", json!({"summary": "again"})).await;
+    assert_eq!(status, 409, "{conflict}");
+    let (_, after) = get(&w, &s.head, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(after["history"].as_array().unwrap().len(), before);
+    assert_eq!(after["status"], "closed");
+    let actions: Vec<&str> = after["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "opened",
+            "acknowledge",
+            "assign",
+            "record_containment",
+            "reply",
+            "resolve",
+            "close"
+        ]
+    );
+    assert_eq!(after["history"][2]["actor"], "q-head");
+    assert_eq!(after["history"][2]["changes"]["assignee"], json!([null, "h1"]));
+    // Every change left as an event through triage's outbox.
+    assert_eq!(
+        w.count(
+            "triage",
+            "SELECT count(*) FROM outbox WHERE event_type = 'case.changed'"
+        )
+        .await,
+        6
+    );
+    // Reopening is allowed from closed.
+    assert_eq!(
+        act(&w, &s.head, &case, "reopen", json!({"reason": "客户回访不满意"}))
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn claims_need_the_approvals_their_amount_requires_before_closing_as_accepted() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let s = staff();
+    for (amount, required) in [
+        ("999.99", vec![]),
+        ("1000.00", vec![]),
+        ("1000.01", vec!["marketing_manager"]),
+        ("2000.00", vec!["marketing_manager"]),
+        ("2000.01", vec!["marketing_manager", "general_manager"]),
+    ] {
+        let case = open_case(&w, quality_complaint("sh01", Some(amount))).await;
+        let (_, d) = get(&w, &w.token, &format!("/api/v1/cases/{case}")).await;
+        assert_eq!(d["claim"]["required"], json!(required), "{amount}");
+    }
+    let case = open_case(&w, quality_complaint("sh01", Some("2500.00"))).await;
+    for (t, action, body) in [
+        (&s.handler, "acknowledge", json!({})),
+        (&s.head, "assign", json!({"assignee": "h1"})),
+        (&s.handler, "reply", json!({"text": "同意退货"})),
+    ] {
+        assert_eq!(act(&w, t, &case, action, body).await.0, 200, "{action}");
+    }
+    let (status, e) = act(&w, &s.head, &case, "close", json!({"outcome": "accepted"})).await;
+    assert_eq!(status, 409, "unapproved claim cannot close as accepted: {e}");
+    let approve = |t: String| {
+        let w = &w;
+        let case = case.clone();
+        async move {
+            w.http
+                .post(format!("{}/api/v1/cases/{case}/claim/approve", w.stack.url("triage")))
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(approve(s.handler.clone()).await, 403, "a handler cannot approve");
+    assert_eq!(approve(s.marketing.clone()).await, 200);
+    assert_eq!(
+        approve(s.marketing.clone()).await,
+        409,
+        "no second approval by the same role"
+    );
+    assert_eq!(
+        act(&w, &s.head, &case, "close", json!({"outcome": "accepted"})).await.0,
+        409,
+        "GM still missing"
+    );
+    assert_eq!(approve(s.general_manager.clone()).await, 200);
+    let (status, closed) = act(&w, &s.head, &case, "close", json!({"outcome": "accepted"})).await;
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!(closed["claim"]["approvals"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn lists_are_filtered_scoped_paginated_and_customers_masked_by_role() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let s = staff();
+    let mut quality_sh01 = vec![];
+    for i in 0..5 {
+        quality_sh01.push(open_case(&w, quality_complaint("sh01", None)).await);
+        let _ = i;
+    }
+    open_case(&w, quality_complaint("bj01", None)).await;
+    let logistics = open_case(
+        &w,
+        json!({"channel":"email","site":"sh01","customer":{"email":"li@example.com"},"content":"物流运输延迟，发票丢失"}),
+    )
+    .await;
+
+    // A quality handler at sh01 sees exactly the five quality cases of sh01, in pages of two.
+    let mut seen = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/cases?limit=2&cursor={c}"),
+            None => "/api/v1/cases?limit=2".into(),
+        };
+        let (status, page) = get(&w, &s.handler, &path).await;
+        assert_eq!(status, 200, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            assert_eq!(item["department"], "quality");
+            assert_eq!(item["site"], "sh01");
+            seen.push(item["reference"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    quality_sh01.sort();
+    assert_eq!(seen, quality_sh01, "every case once, no duplicates across pages");
+    assert_eq!(get(&w, &s.handler, &format!("/api/v1/cases/{logistics}")).await.0, 403);
+
+    // Managers see everything; filters narrow it.
+    let (_, all) = get(&w, &s.general_manager, "/api/v1/cases?limit=200").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 7);
+    let (_, bj) = get(&w, &s.general_manager, "/api/v1/cases?site=bj01").await;
+    assert_eq!(bj["items"].as_array().unwrap().len(), 1);
+    let (_, by_text) = get(&w, &s.general_manager, "/api/v1/cases?text=%E5%8F%91%E7%A5%A8").await; // 发票
+    assert_eq!(by_text["items"][0]["reference"], json!(logistics));
+    let (_, logi) = get(&w, &s.general_manager, "/api/v1/cases?category=logistics&overdue=false").await;
+    assert_eq!(logi["items"].as_array().unwrap().len(), 1);
+    let (status, bad) = get(&w, &s.general_manager, "/api/v1/cases?status=sleeping").await;
+    assert_eq!((status, bad["error"]["field"].clone()), (422, json!("status")));
+
+    // The auditor reads, masked; the handler sees the customer in clear; the auditor may not act.
+    let (_, masked) = get(&w, &s.auditor, &format!("/api/v1/cases/{}", quality_sh01[0])).await;
+    assert_eq!(masked["customer"]["phone"], "138****5678");
+    assert!(masked["allowed_actions"].as_array().unwrap().is_empty());
+    let (_, clear) = get(&w, &s.handler, &format!("/api/v1/cases/{}", quality_sh01[0])).await;
+    assert_eq!(clear["customer"]["phone"], "13812345678");
+    assert_eq!(
+        act(&w, &s.auditor, &quality_sh01[0], "note", json!({"text": "x"}))
+            .await
+            .0,
+        403
+    );
+
+    // Reclassifying re-routes to the department that owns the new category.
+    let (status, moved) = act(
+        &w,
+        &s.head,
+        &quality_sh01[0],
+        "reclassify",
+        json!({"class":"complaint","category":"logistics","severity":"general","reason":"实为运输损坏"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["department"], "sales");
+    assert_eq!(
+        moved["history"].as_array().unwrap().last().unwrap()["changes"]["department"],
+        json!(["quality", "sales"])
+    );
+}
