@@ -81,10 +81,11 @@ async fn open_case(w: &common::World, body: Value) -> String {
     reference
 }
 
-fn quality_complaint(site: &str, claim: Option<&str>) -> Value {
+/// A quality complaint from a distinct customer per `n` (the same customer and batch would be a duplicate).
+fn quality_complaint(site: &str, claim: Option<&str>, n: u32) -> Value {
     let mut v = json!({
         "channel": "phone", "site": site,
-        "customer": { "name": "张三丰", "phone": "13812345678" },
+        "customer": { "name": "张三丰", "phone": format!("1381234{:04}", 5678 + n) },
         "subject": "产品质量缺陷", "content": "收到的产品有质量缺陷，包装破损。",
         "product": { "code": "P-1", "batch": "B-9" }
     });
@@ -99,7 +100,7 @@ async fn a_complaint_is_handled_from_new_to_closed_with_every_step_in_its_histor
     let infra = Infra::from_env();
     let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
     let s = staff();
-    let case = open_case(&w, quality_complaint("sh01", None)).await;
+    let case = open_case(&w, quality_complaint("sh01", None, 0)).await;
 
     let (status, detail) = get(&w, &s.handler, &format!("/api/v1/cases/{case}")).await;
     assert_eq!(status, 200);
@@ -207,18 +208,21 @@ async fn claims_need_the_approvals_their_amount_requires_before_closing_as_accep
     let infra = Infra::from_env();
     let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
     let s = staff();
-    for (amount, required) in [
+    for (n, (amount, required)) in [
         ("999.99", vec![]),
         ("1000.00", vec![]),
         ("1000.01", vec!["marketing_manager"]),
         ("2000.00", vec!["marketing_manager"]),
         ("2000.01", vec!["marketing_manager", "general_manager"]),
-    ] {
-        let case = open_case(&w, quality_complaint("sh01", Some(amount))).await;
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let case = open_case(&w, quality_complaint("sh01", Some(amount), n as u32)).await;
         let (_, d) = get(&w, &w.token, &format!("/api/v1/cases/{case}")).await;
         assert_eq!(d["claim"]["required"], json!(required), "{amount}");
     }
-    let case = open_case(&w, quality_complaint("sh01", Some("2500.00"))).await;
+    let case = open_case(&w, quality_complaint("sh01", Some("2500.00"), 9)).await;
     for (t, action, body) in [
         (&s.handler, "acknowledge", json!({})),
         (&s.head, "assign", json!({"assignee": "h1"})),
@@ -266,11 +270,10 @@ async fn lists_are_filtered_scoped_paginated_and_customers_masked_by_role() {
     let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
     let s = staff();
     let mut quality_sh01 = vec![];
-    for i in 0..5 {
-        quality_sh01.push(open_case(&w, quality_complaint("sh01", None)).await);
-        let _ = i;
+    for n in 0..5 {
+        quality_sh01.push(open_case(&w, quality_complaint("sh01", None, n)).await);
     }
-    open_case(&w, quality_complaint("bj01", None)).await;
+    open_case(&w, quality_complaint("bj01", None, 5)).await;
     let logistics = open_case(
         &w,
         json!({"channel":"email","site":"sh01","customer":{"email":"li@example.com"},"content":"物流运输延迟，发票丢失"}),
@@ -342,4 +345,53 @@ async fn lists_are_filtered_scoped_paginated_and_customers_masked_by_role() {
         moved["history"].as_array().unwrap().last().unwrap()["changes"]["department"],
         json!(["quality", "sales"])
     );
+}
+
+#[tokio::test]
+async fn the_same_problem_reported_again_through_another_channel_is_linked_not_reopened() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let first = open_case(&w, quality_complaint("sh01", None, 0)).await;
+    // Same customer (the phone written differently), same product batch, by email a day later.
+    let again = w
+        .post_feedback(&json!({
+            "channel": "email", "site": "sh01",
+            "customer": { "phone": "+86 138-1234-5678", "email": "zhang@example.com" },
+            "content": "上次反馈的批次问题还没有处理。", "product": { "code": "P-1", "batch": "B-9" }
+        }))
+        .await;
+    assert_eq!(again.status(), 201);
+    let second = again.json::<Value>().await.unwrap()["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = w.token.clone();
+    let detail: Value = eventually(Duration::from_secs(20), "the second report linked", || async {
+        let (_, d) = get(&w, &admin, &format!("/api/v1/cases/{first}")).await;
+        (d["report_count"] == 2).then_some(d)
+    })
+    .await;
+    let channels: Vec<&str> = detail["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(channels, ["phone", "email"]);
+    assert!(detail["reports"][1]["reason"].as_str().unwrap().contains("batch B-9"));
+    // The second reference finds the same case; no second case, no second email to the department.
+    let (_, by_second) = get(&w, &admin, &format!("/api/v1/cases/{second}")).await;
+    assert_eq!(by_second["reference"], json!(first));
+    assert_eq!(w.count("triage", "SELECT count(*) FROM cases").await, 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(w.mail.messages().len(), 1);
+    // A different batch from the same customer is a new problem.
+    open_case(&w, {
+        let mut v = quality_complaint("sh01", None, 0);
+        v["product"]["batch"] = json!("B-10");
+        v["content"] = json!("另一批次的包装也有问题");
+        v
+    })
+    .await;
+    assert_eq!(w.count("triage", "SELECT count(*) FROM cases").await, 2);
 }

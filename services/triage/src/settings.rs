@@ -20,6 +20,7 @@ pub struct Settings {
     pub claims: ClaimSettings,
     pub privacy: PrivacySettings,
     pub lists: ListSettings,
+    pub dedup: crate::domain::dedup::DedupSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

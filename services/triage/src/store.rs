@@ -22,7 +22,8 @@ pub struct LockedCase {
 pub async fn lock(conn: &mut PgConnection, id_or_reference: &str) -> Result<Option<LockedCase>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT id, reference, site, department, workflow, claim, feedback_id FROM cases
-          WHERE id = $1 OR reference = $2 FOR UPDATE",
+          WHERE id = $1 OR reference = $2
+             OR id = (SELECT case_id FROM case_reports WHERE reference = $2) FOR UPDATE",
     )
     .bind(Uuid::parse_str(id_or_reference).ok())
     .bind(id_or_reference)

@@ -1,5 +1,6 @@
 pub mod access;
 pub mod claims;
 pub mod classify;
+pub mod dedup;
 pub mod routing;
 pub mod workflow;

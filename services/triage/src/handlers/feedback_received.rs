@@ -1,13 +1,20 @@
 //! `feedback.received` → a classified, routed case and `case.opened`.
-use contracts::{case::CaseOpenedV1, feedback::FeedbackReceivedV1, Envelope};
+use contracts::{
+    case::{CaseChangedV1, CaseOpenedV1},
+    feedback::FeedbackReceivedV1,
+    Envelope,
+};
 use messaging::HandlerError;
+use serde_json::{json, Value};
 use sqlx::PgConnection;
+use sqlx::Row;
 use uuid::Uuid;
 
 use crate::{
     domain::{
         claims::Claim,
         classify::classify,
+        dedup::{same_problem, Report},
         routing::department_for,
         workflow::{CaseState, Classification},
     },
@@ -20,6 +27,9 @@ pub async fn handle(
     event: &Envelope<FeedbackReceivedV1>,
 ) -> Result<(), HandlerError> {
     let f = &event.data;
+    if let Some(case) = open_case_for_same_problem(settings, conn, f).await? {
+        return link_duplicate(conn, event, case).await;
+    }
     let decision = classify(&settings.classification, f);
     let department = department_for(&settings.routing, &event.site, &decision.category);
     let case_id = Uuid::now_v7();
@@ -81,6 +91,17 @@ pub async fn handle(
         // The same feedback under another event id (a replay): the case exists already.
         return Ok(());
     }
+    sqlx::query(
+        "INSERT INTO case_reports (feedback_id, reference, case_id, channel, received_at, linked_by, reason)
+         VALUES ($1, $2, $3, $4, $5, 'system', 'first report')",
+    )
+    .bind(f.feedback_id)
+    .bind(&f.reference)
+    .bind(case_id)
+    .bind(f.channel.as_str())
+    .bind(f.received_at)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("INSERT INTO case_history (case_id, actor, action, detail) VALUES ($1, 'system', 'opened', $2)")
         .bind(case_id)
         .bind(serde_json::json!({ "classification": decision, "department": department }))
@@ -108,5 +129,132 @@ pub async fn handle(
         },
     );
     messaging::enqueue(conn, &opened).await?;
+    Ok(())
+}
+
+struct OpenCase {
+    id: Uuid,
+    reference: String,
+    site: String,
+    status: String,
+    department: String,
+    assignee: Option<String>,
+    class: String,
+    category: String,
+    severity: String,
+    feedback_id: Uuid,
+    reason: String,
+}
+
+fn report_of<'a>(details: &'a Value, text: &'a str) -> Report<'a> {
+    let s = |v: &'a Value| v.as_str();
+    Report {
+        product_batch: s(&details["product"]["code"]).zip(s(&details["product"]["batch"])),
+        order_number: s(&details["order"]["number"]),
+        text,
+    }
+}
+
+/// The open case of the same customer about the same problem, within the window (locked).
+async fn open_case_for_same_problem(
+    settings: &Settings,
+    conn: &mut PgConnection,
+    f: &FeedbackReceivedV1,
+) -> Result<Option<OpenCase>, HandlerError> {
+    let Some(key) = &f.customer.contact_key else {
+        return Ok(None);
+    };
+    let since = f.received_at - chrono::Duration::days(settings.dedup.window_days);
+    let candidates = sqlx::query(
+        "SELECT id, reference, site, status, department, assignee, class, category, severity, feedback_id,
+                content, details
+           FROM cases
+          WHERE contact_key = $1 AND status NOT IN ('closed', 'rejected') AND received_at >= $2
+          ORDER BY opened_at DESC LIMIT 20 FOR UPDATE",
+    )
+    .bind(key)
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?;
+    let new_details = json!({ "product": f.product, "order": f.order });
+    let new = report_of(&new_details, &f.content);
+    for r in candidates {
+        let details: Value = r.get("details");
+        let content: String = r.get("content");
+        if let Some(reason) = same_problem(&settings.dedup, &new, &report_of(&details, &content)) {
+            return Ok(Some(OpenCase {
+                id: r.get("id"),
+                reference: r.get("reference"),
+                site: r.get("site"),
+                status: r.get("status"),
+                department: r.get("department"),
+                assignee: r.get("assignee"),
+                class: r.get("class"),
+                category: r.get("category"),
+                severity: r.get("severity"),
+                feedback_id: r.get("feedback_id"),
+                reason,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Records the report under the open case instead of opening new work.
+async fn link_duplicate(
+    conn: &mut PgConnection,
+    event: &Envelope<FeedbackReceivedV1>,
+    case: OpenCase,
+) -> Result<(), HandlerError> {
+    let f = &event.data;
+    let linked = sqlx::query(
+        "INSERT INTO case_reports (feedback_id, reference, case_id, channel, received_at, linked_by, reason)
+         VALUES ($1, $2, $3, $4, $5, 'system', $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(f.feedback_id)
+    .bind(&f.reference)
+    .bind(case.id)
+    .bind(f.channel.as_str())
+    .bind(f.received_at)
+    .bind(&case.reason)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if linked == 0 {
+        return Ok(()); // a replay of a report already linked
+    }
+    sqlx::query("UPDATE cases SET report_count = report_count + 1, updated_at = now() WHERE id = $1")
+        .bind(case.id)
+        .execute(&mut *conn)
+        .await?;
+    let detail = json!({ "reference": f.reference, "channel": f.channel, "reason": case.reason });
+    sqlx::query(
+        "INSERT INTO case_history (case_id, actor, action, detail) VALUES ($1, 'system', 'duplicate_linked', $2)",
+    )
+    .bind(case.id)
+    .bind(&detail)
+    .execute(&mut *conn)
+    .await?;
+    let changed = Envelope::new(
+        case.site.clone(),
+        case.feedback_id,
+        CaseChangedV1 {
+            case_id: case.id,
+            reference: case.reference,
+            action: "duplicate_linked".into(),
+            from_status: case.status.clone(),
+            status: case.status,
+            actor: "system".into(),
+            department: case.department,
+            assignee: case.assignee,
+            class: case.class,
+            category: case.category,
+            severity: case.severity,
+            changes: json!({}),
+            detail,
+            at: chrono::Utc::now(),
+        },
+    );
+    messaging::enqueue(conn, &changed).await?;
     Ok(())
 }

@@ -32,6 +32,7 @@ pub struct CaseSummary {
     pub department: String,
     pub assignee: Option<String>,
     pub overdue_level: i32,
+    pub report_count: i32,
     pub subject: Option<String>,
     pub received_at: DateTime<Utc>,
     pub opened_at: DateTime<Utc>,
@@ -66,7 +67,17 @@ pub struct CaseDetail {
     #[schema(value_type = Option<Object>)]
     pub claim: Option<Value>,
     pub allowed_actions: Vec<String>,
+    /// Every report of this problem: the first and the duplicates linked to it, with their channels.
+    pub reports: Vec<ReportView>,
     pub history: Vec<HistoryView>,
+}
+
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct ReportView {
+    pub reference: String,
+    pub channel: String,
+    pub received_at: DateTime<Utc>,
+    pub reason: String,
 }
 
 #[derive(FromRow)]
@@ -82,7 +93,7 @@ struct DetailRow {
 }
 
 const SUMMARY_COLUMNS: &str = "id, reference, site, channel, status, class, category, severity, department, assignee,
-    overdue_level, subject, received_at, opened_at";
+    overdue_level, report_count, subject, received_at, opened_at";
 
 /// Who is asking: a reader must be allowed to see the case; the author of a change that just moved
 /// it elsewhere (e.g. reclassified into another department) still gets to see the result.
@@ -100,7 +111,8 @@ pub async fn load_detail(
 ) -> Result<CaseDetail, ApiError> {
     let row: Option<DetailRow> = sqlx::query_as(&format!(
         "SELECT {SUMMARY_COLUMNS}, content, customer, details, decided_by, workflow, claim
-           FROM cases WHERE id = $1 OR reference = $2"
+           FROM cases WHERE id = $1 OR reference = $2
+             OR id = (SELECT case_id FROM case_reports WHERE reference = $2)"
     ))
     .bind(Uuid::parse_str(id).ok())
     .bind(id)
@@ -116,6 +128,12 @@ pub async fn load_detail(
             .bind(row.summary.id)
             .fetch_all(&state.pool)
             .await?;
+    let reports: Vec<ReportView> = sqlx::query_as(
+        "SELECT reference, channel, received_at, reason FROM case_reports WHERE case_id = $1 ORDER BY received_at",
+    )
+    .bind(row.summary.id)
+    .fetch_all(&state.pool)
+    .await?;
     let current: Option<CaseState> = serde_json::from_value(row.workflow.clone()).ok();
     let allowed_actions = current
         .map(|s| {
@@ -140,6 +158,7 @@ pub async fn load_detail(
         workflow: row.workflow,
         claim: row.claim,
         allowed_actions,
+        reports,
         history,
     })
 }
