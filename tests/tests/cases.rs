@@ -395,3 +395,80 @@ async fn the_same_problem_reported_again_through_another_channel_is_linked_not_r
     .await;
     assert_eq!(w.count("triage", "SELECT count(*) FROM cases").await, 2);
 }
+
+#[tokio::test]
+async fn staff_sign_in_and_new_complaints_are_assigned_to_the_least_loaded_handler() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let triage = w.stack.url("triage");
+    let login = |user: &str, password: &str| {
+        w.http
+            .post(format!("{triage}/api/v1/auth/login"))
+            .json(&json!({"user": user, "password": password}))
+            .send()
+    };
+    assert_eq!(login("admin", "wrong password").await.unwrap().status(), 401);
+    let admin: Value = login("admin", "change-me-admin").await.unwrap().json().await.unwrap();
+    assert!(admin["token"].is_string(), "admin sign-in: {admin}");
+    let admin_token = admin["token"].as_str().unwrap().to_owned();
+    assert_eq!(admin["user"]["roles"], json!(["administrator"]));
+
+    let create = |token: String, body: Value| {
+        w.http
+            .post(format!("{triage}/api/v1/staff"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    for id in ["qa-li", "qa-wang"] {
+        let r = create(
+            admin_token.clone(),
+            json!({"id": id, "name": id, "password": "long-enough-pw", "roles": ["handler"], "department": "quality"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let dup = create(
+        admin_token.clone(),
+        json!({"id": "qa-li", "name": "x", "password": "long-enough-pw", "roles": ["handler"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(dup.status(), 409);
+    let short = create(
+        admin_token.clone(),
+        json!({"id": "x1", "name": "x", "password": "short", "roles": ["handler"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(short.json::<Value>().await.unwrap()["error"]["field"], "password");
+    let li: Value = login("qa-li", "long-enough-pw").await.unwrap().json().await.unwrap();
+    let li_token = li["token"].as_str().unwrap().to_owned();
+    let refused = create(
+        li_token.clone(),
+        json!({"id": "x2", "name": "x", "password": "long-enough-pw", "roles": ["administrator"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 403, "only administrators manage staff");
+    // The token works at the other services too (signed for all of them).
+    let r = w
+        .http
+        .get(format!("{}/api/v1/stats/daily", w.stack.url("reporting")))
+        .bearer_auth(&li_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let mut assignees = vec![];
+    for n in 0..3 {
+        let case = open_case(&w, quality_complaint("sh01", None, 20 + n)).await;
+        let (_, d) = get(&w, &li_token, &format!("/api/v1/cases/{case}")).await;
+        assignees.push(d["assignee"].as_str().unwrap_or("nobody").to_owned());
+    }
+    assert_eq!(assignees, ["qa-li", "qa-wang", "qa-li"]);
+    let (_, mine) = get(&w, &li_token, "/api/v1/cases?assignee=qa-li").await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+}

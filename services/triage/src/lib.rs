@@ -5,5 +5,6 @@ pub mod domain;
 pub mod handlers;
 pub mod routes;
 pub mod settings;
+pub mod staff;
 pub mod startup;
 pub mod store;

@@ -21,6 +21,9 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     pub lists: ListSettings,
     pub dedup: crate::domain::dedup::DedupSettings,
+    pub login: LoginSettings,
+    #[serde(default)]
+    pub assignment: crate::domain::assignment::AssignmentSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +41,15 @@ pub struct ListSettings {
 pub struct AdminSettings {
     pub user: String,
     pub name: String,
+    pub password: String,
+    pub token_ttl_hours: i64,
+}
+
+/// The shipped first-administrator password; refused in production.
+pub const DEFAULT_ADMIN_PASSWORD: &str = "change-me-admin";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginSettings {
     pub token_ttl_hours: i64,
 }
 
@@ -54,6 +66,7 @@ impl Settings {
     pub fn load() -> Result<Self, settings::SettingsError> {
         let s: Settings = settings::load(include_str!("../config/default.toml"))?;
         settings::require_changed_in_production("auth.secret", &s.auth.secret, auth::DEV_SECRET)?;
+        settings::require_changed_in_production("admin.password", &s.admin.password, DEFAULT_ADMIN_PASSWORD)?;
         Ok(s)
     }
 }

@@ -38,7 +38,9 @@ impl FromRef<AppState> for AuthKeys {
         routes::cases::get_case,
         routes::actions::act,
         routes::actions::approve_claim,
-        routes::actions::reject_claim
+        routes::actions::reject_claim,
+        routes::staff::login,
+        routes::staff::create
     )
 )]
 pub struct ApiDoc;
@@ -51,6 +53,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         std::time::Duration::from_secs(30),
     )
     .await?;
+    crate::staff::ensure_first_admin(&pool, &settings).await?;
     let bus = Bus::new(settings.bus.clone(), "triage");
     let outbox = OutboxSignal::default();
     let settings = Arc::new(settings);
@@ -75,6 +78,8 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         settings: settings.clone(),
     };
     let router = Router::new()
+        .route("/api/v1/auth/login", post(routes::staff::login))
+        .route("/api/v1/staff", post(routes::staff::create))
         .route("/api/v1/cases", get(routes::cases::list))
         .route("/api/v1/cases/{id}", get(routes::cases::get_case))
         .route("/api/v1/cases/{id}/claim/approve", post(routes::actions::approve_claim))

@@ -1,4 +1,5 @@
 pub mod access;
+pub mod assignment;
 pub mod claims;
 pub mod classify;
 pub mod dedup;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
+        assignment::{choose, Candidate},
         claims::Claim,
         classify::classify,
         dedup::{same_problem, Report},
@@ -37,7 +38,8 @@ pub async fn handle(
     let details = serde_json::json!({
         "product": f.product, "order": f.order, "claim": f.claim, "adverse_reaction": f.adverse_reaction,
     });
-    let workflow = CaseState::new(
+    let assignment = choose_assignee(settings, conn, &event.site, &department).await?;
+    let mut workflow = CaseState::new(
         case_id,
         Classification {
             class: decision.class.clone(),
@@ -47,6 +49,7 @@ pub async fn handle(
             reason: decision.reason.clone(),
         },
     );
+    workflow.assignee = assignment.as_ref().map(|(user, _)| user.clone());
     // A claim amount opens a claim that needs the approvals its amount requires (001 §5.5–5.7).
     let claim = f.claim.as_ref().and_then(|c| {
         let amount = c.amount?;
@@ -56,8 +59,8 @@ pub async fn handle(
     let inserted = sqlx::query(
         "INSERT INTO cases (id, reference, feedback_id, site, channel, status, class, category, severity,
             department, decided_by, customer, contact_key, subject, content, details, received_at, opened_at,
-            workflow, claim)
-         VALUES ($1,$2,$3,$4,$5,'new',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
+            workflow, claim, assignee)
+         VALUES ($1,$2,$3,$4,$5,'new',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
          ON CONFLICT (feedback_id) DO NOTHING",
     )
     .bind(case_id)
@@ -84,6 +87,7 @@ pub async fn handle(
             .transpose()
             .map_err(anyhow::Error::from)?,
     )
+    .bind(&workflow.assignee)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -104,7 +108,10 @@ pub async fn handle(
     .await?;
     sqlx::query("INSERT INTO case_history (case_id, actor, action, detail) VALUES ($1, 'system', 'opened', $2)")
         .bind(case_id)
-        .bind(serde_json::json!({ "classification": decision, "department": department }))
+        .bind(serde_json::json!({
+            "classification": decision, "department": department,
+            "assignee": assignment.as_ref().map(|(u, _)| u), "assigned_by": assignment.as_ref().map(|(_, why)| why),
+        }))
         .execute(&mut *conn)
         .await?;
     let summary: String = f.content.chars().take(200).collect();
@@ -122,7 +129,7 @@ pub async fn handle(
             category: decision.category,
             severity: decision.severity,
             department,
-            assignee: None,
+            assignee: workflow.assignee.clone(),
             customer: f.customer.clone(),
             subject: f.subject.clone(),
             summary,
@@ -257,4 +264,54 @@ async fn link_duplicate(
     );
     messaging::enqueue(conn, &changed).await?;
     Ok(())
+}
+
+/// The responsible person by the department's rule among its active handlers serving the site.
+async fn choose_assignee(
+    settings: &Settings,
+    conn: &mut PgConnection,
+    site: &str,
+    department: &str,
+) -> Result<Option<(String, String)>, HandlerError> {
+    let Some(rule) = settings.assignment.departments.get(department) else {
+        return Ok(None);
+    };
+    let candidates: Vec<Candidate> = sqlx::query(
+        "SELECT u.id,
+                (SELECT count(*) FROM cases c WHERE c.assignee = u.id AND c.status NOT IN ('closed', 'rejected'))
+                    AS open_cases
+           FROM staff_users u
+          WHERE u.active AND u.department = $1 AND u.roles ? 'handler'
+            AND (u.sites = '[]'::jsonb OR u.sites ? $2)",
+    )
+    .bind(department)
+    .bind(site)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| Candidate {
+        user: r.get("id"),
+        open_cases: r.get("open_cases"),
+    })
+    .collect();
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let last: Option<String> =
+        sqlx::query_scalar("SELECT last_user FROM assignment_cursor WHERE department = $1 FOR UPDATE")
+            .bind(department)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let chosen = choose(rule, &candidates, last.as_deref());
+    if let Some((user, _)) = &chosen {
+        sqlx::query(
+            "INSERT INTO assignment_cursor (department, last_user) VALUES ($1, $2)
+             ON CONFLICT (department) DO UPDATE SET last_user = EXCLUDED.last_user",
+        )
+        .bind(department)
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(chosen)
 }

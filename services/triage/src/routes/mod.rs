@@ -1,2 +1,3 @@
 pub mod actions;
 pub mod cases;
+pub mod staff;
