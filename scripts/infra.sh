@@ -22,7 +22,7 @@ DATABASES=(intake triage notification reporting scheduler)
 
 # Packages. The optional ones are only needed by later end-to-end tests (IMAP intake, browser console tests).
 CORE_PACKAGES=(rabbitmq-server python3-aiosmtpd curl ca-certificates gcc libc6-dev pkg-config)
-INFRA_OPTIONAL_PACKAGES="${INFRA_OPTIONAL_PACKAGES-dovecot-imapd chromium chromium-driver fonts-liberation}"
+INFRA_OPTIONAL_PACKAGES="${INFRA_OPTIONAL_PACKAGES-dovecot-imapd chromium chromium-driver fonts-liberation fonts-noto-cjk}"
 
 PG_START_TIMEOUT="${INFRA_PG_TIMEOUT:-60}"
 RABBIT_START_TIMEOUT="${INFRA_RABBIT_TIMEOUT:-120}"

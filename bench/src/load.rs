@@ -14,7 +14,7 @@ use crate::{percentile_ms, round2, Figures, Sample, SharedStack};
 
 fn body(n: usize) -> Value {
     json!({
-        "channel": "api", "site": if n % 2 == 0 { "sh01" } else { "bj01" },
+        "channel": "api", "site": if n.is_multiple_of(2) { "sh01" } else { "bj01" },
         "customer": { "name": "王五", "phone": format!("139{:08}", n % 100_000_000), "language": "zh-CN" },
         "subject": "包装破损",
         "content": format!("第{n}箱产品包装破损，部分有质量缺陷，请尽快处理。"),

@@ -168,7 +168,7 @@ async fn bad_input_gets_a_clear_error_naming_the_field_and_registers_nothing() {
         ("unknown site", w.http.post(&url).json(&json!({"channel":"api","site":"zz99","content":"x","customer":{"anonymous":true}})), 422, Some("site")),
         ("malformed JSON", w.http.post(&url).header("content-type", "application/json").body("{\"channel\":"), 400, None),
         ("wrong content type", w.http.post(&url).header("content-type", "text/plain").body("hello"), 415, None),
-        ("oversized body", w.http.post(&url).header("content-type", "application/json").body(format!("{{\"content\":\"{}\"}}", "x".repeat(2 << 20))), 413, None),
+        ("oversized body", w.http.post(&url).header("content-type", "application/json").body(format!("{{\"content\":\"{}\"}}", "x".repeat((1 << 20) + 10_000))), 413, None),
         ("invalid email", w.http.post(&url).json(&json!({"channel":"api","site":"sh01","content":"x","customer":{"email":"no-at-sign"}})), 422, Some("customer.email")),
         ("invalid phone", w.http.post(&url).json(&json!({"channel":"api","site":"sh01","content":"x","customer":{"phone":"call me maybe"}})), 422, Some("customer.phone")),
         ("invalid date", w.http.post(&url).json(&json!({"channel":"api","site":"sh01","content":"x","customer":{"anonymous":true},"product":{"production_date":"2026-13-45"}})), 422, Some("product.production_date")),

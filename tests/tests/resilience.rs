@@ -179,6 +179,7 @@ fn feedback_event(reference: &str) -> Envelope<FeedbackReceivedV1> {
             claim: None,
             adverse_reaction: None,
             status_url: None,
+            attachments: vec![],
         },
     )
 }

@@ -11,6 +11,30 @@ pub struct Settings {
     pub sites: SitesSettings,
     pub auth: AuthSettings,
     pub intake: IntakeSettings,
+    pub web: WebSettings,
+    pub attachments: AttachmentSettings,
+}
+
+/// The public web form's limits (abuse protection).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    /// Whole multipart request, attachments included.
+    pub max_request_bytes: usize,
+    pub max_attachment_bytes: usize,
+    pub max_attachments: usize,
+    /// Content types accepted, as judged from the file's first bytes.
+    pub allowed_attachment_types: Vec<String>,
+    /// Submissions per client address: `rate_limit_burst` at once, refilled over `rate_limit_period_secs`.
+    pub rate_limit_burst: u32,
+    pub rate_limit_period_secs: u64,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttachmentSettings {
+    /// Local directory of the attachment store (relative to the working directory).
+    pub dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

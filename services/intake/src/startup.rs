@@ -7,7 +7,7 @@ use messaging::{Bus, OutboxRelay, OutboxSignal};
 use sqlx::PgPool;
 use utoipa::OpenApi;
 
-use crate::{domain::reference::ReferenceAllocator, routes, settings::Settings};
+use crate::{attachments::LocalDirStore, domain::reference::ReferenceAllocator, routes, settings::Settings, web};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +16,7 @@ pub struct AppState {
     pub outbox: OutboxSignal,
     pub references: Arc<ReferenceAllocator>,
     pub keys: AuthKeys,
+    pub web: Arc<web::Web>,
 }
 
 impl FromRef<AppState> for AuthKeys {
@@ -27,7 +28,14 @@ impl FromRef<AppState> for AuthKeys {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Intake", description = "Registers customer feedback from every channel."),
-    paths(routes::feedback::register, routes::feedback::status)
+    paths(
+        routes::feedback::register,
+        routes::feedback::status,
+        web::form_page,
+        web::submit,
+        web::status_page
+    ),
+    tags((name = "web", description = "The public web form and status page (HTML, zh-CN and en)"))
 )]
 pub struct ApiDoc;
 
@@ -49,6 +57,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     let state = AppState {
         references: Arc::new(ReferenceAllocator::new(timezone, settings.intake.reference_block)),
         keys: AuthKeys::new(&settings.auth.secret),
+        web: Arc::new(web::Web::new(
+            &settings.web,
+            Arc::new(LocalDirStore::new(&settings.attachments.dir)),
+        )),
         pool: pool.clone(),
         outbox: outbox.clone(),
         settings: Arc::new(settings.clone()),
@@ -58,6 +70,8 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route("/api/v1/feedback/{reference}/status", get(routes::feedback::status))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .layer(axum::extract::DefaultBodyLimit::max(settings.intake.max_body_bytes))
+        // The web form has its own, larger limit (attachments), set after the API's.
+        .merge(web::router().layer(axum::extract::DefaultBodyLimit::max(settings.web.max_request_bytes)))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await

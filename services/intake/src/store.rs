@@ -1,7 +1,10 @@
 //! Registering feedback: the register row, its `feedback.received` event and the idempotency
 //! record commit in one transaction, before the customer gets an answer.
 use chrono::{DateTime, Utc};
-use contracts::{feedback::FeedbackReceivedV1, Envelope};
+use contracts::{
+    feedback::{AttachmentV1, FeedbackReceivedV1},
+    Envelope,
+};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -44,6 +47,25 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What some channels register beside the feedback itself.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// The customer's own choice of type (web form), kept in `details.feedback_type` as a hint.
+    pub feedback_type: Option<String>,
+    /// Files already in the attachment store; their rows commit with the feedback row.
+    pub attachments: Vec<StoredAttachment>,
+}
+
+/// An attachment whose bytes are stored under `storage_key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAttachment {
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+    pub file_name: String,
+    pub storage_key: String,
+}
+
 pub async fn register(
     pool: &PgPool,
     references: &ReferenceAllocator,
@@ -51,6 +73,28 @@ pub async fn register(
     feedback: NewFeedback,
     registered_by: Option<&str>,
     idempotency: Option<Idempotency<'_>>,
+) -> Result<Outcome, sqlx::Error> {
+    register_with(
+        pool,
+        references,
+        public_url,
+        feedback,
+        registered_by,
+        idempotency,
+        Extras::default(),
+    )
+    .await
+}
+
+/// `register`, plus a type hint and attachments written in the same transaction.
+pub async fn register_with(
+    pool: &PgPool,
+    references: &ReferenceAllocator,
+    public_url: &str,
+    feedback: NewFeedback,
+    registered_by: Option<&str>,
+    idempotency: Option<Idempotency<'_>>,
+    extras: Extras,
 ) -> Result<Outcome, sqlx::Error> {
     if let Some(idem) = &idempotency {
         if let Some(previous) = earlier_answer(pool, idem).await? {
@@ -76,10 +120,13 @@ pub async fn register(
         status_token: token.clone(),
         status_url: status_url.clone(),
     };
-    let details = serde_json::json!({
+    let mut details = serde_json::json!({
         "product": feedback.product, "order": feedback.order,
         "claim": feedback.claim, "adverse_reaction": feedback.adverse_reaction,
     });
+    if let Some(t) = &extras.feedback_type {
+        details["feedback_type"] = serde_json::Value::String(t.clone());
+    }
 
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -107,6 +154,22 @@ pub async fn register(
     .execute(&mut *tx)
     .await?;
 
+    for a in &extras.attachments {
+        sqlx::query(
+            "INSERT INTO attachments (id, feedback_id, sha256, size, content_type, file_name, storage_key)
+             VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(id)
+        .bind(&a.sha256)
+        .bind(i64::try_from(a.size).unwrap_or(i64::MAX))
+        .bind(&a.content_type)
+        .bind(&a.file_name)
+        .bind(&a.storage_key)
+        .execute(&mut *tx)
+        .await?;
+    }
+
     let event = Envelope::new(
         feedback.site.clone(),
         id,
@@ -123,6 +186,16 @@ pub async fn register(
             claim: feedback.claim,
             adverse_reaction: feedback.adverse_reaction,
             status_url: Some(status_url),
+            attachments: extras
+                .attachments
+                .iter()
+                .map(|a| AttachmentV1 {
+                    sha256: a.sha256.clone(),
+                    size: a.size,
+                    content_type: a.content_type.clone(),
+                    file_name: a.file_name.clone(),
+                })
+                .collect(),
         },
     );
     messaging::enqueue(&mut tx, &event).await?;

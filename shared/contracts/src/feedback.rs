@@ -116,6 +116,20 @@ pub struct FeedbackReceivedV1 {
     pub adverse_reaction: Option<AdverseReactionV1>,
     /// Link the customer can use to follow the status (contains its secret token).
     pub status_url: Option<String>,
+    /// Files the customer sent with it (photos, documents); absent in older events.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentV1>,
+}
+
+/// One file sent with the feedback; its bytes stay in intake's attachment store (content-addressed).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct AttachmentV1 {
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: String,
+    pub size: u64,
+    /// As judged from the content (`image/jpeg`, `image/png`, `application/pdf`, `text/plain`).
+    pub content_type: String,
+    pub file_name: String,
 }
 
 impl Event for FeedbackReceivedV1 {

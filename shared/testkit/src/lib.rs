@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` and `TEST_AMQP_URL`.
 #![forbid(unsafe_code)]
 
+pub mod browser;
 pub mod mail;
 pub mod rabbit;
 pub mod services;
