@@ -151,7 +151,7 @@ async fn broker_restart_and_crashed_services_under_load_lose_nothing_and_duplica
     })
     .await;
     eventually(Duration::from_secs(30), "a deadline per case", || async {
-        (w.count("scheduler", "SELECT count(*) FROM timers").await as usize == expected).then_some(())
+        (w.count("scheduler", "SELECT count(DISTINCT case_id) FROM clocks").await as usize == expected).then_some(())
     })
     .await;
 }

@@ -1,16 +1,24 @@
-//! Fires due timers exactly once: each batch is claimed with `FOR UPDATE SKIP LOCKED`, its events
-//! written to the outbox and the timers marked fired in the same transaction. Replicas never fire
-//! the same timer; after downtime, everything overdue fires at once, marked late.
+//! Fires due clock timers exactly once: each batch of clocks is claimed with
+//! `FOR UPDATE SKIP LOCKED`, advanced to `now`, and its events written to the outbox with the new
+//! clock state in the same transaction. Replicas never fire the same timer; after downtime,
+//! everything overdue fires at once, in order, marked late.
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use contracts::{deadline::DeadlineBreachedV1, Envelope};
+use contracts::{
+    deadline::{DeadlineBreachedV1, DeadlineEscalatedV1, DeadlineWarningV1},
+    Envelope,
+};
 use messaging::OutboxSignal;
 use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::settings::FiringSettings;
+use crate::{
+    domain::clock::{ClockState, TimerKind},
+    handlers::update_clock,
+    settings::FiringSettings,
+};
 
 pub struct Firing {
     pub pool: PgPool,
@@ -40,67 +48,101 @@ impl Firing {
 
     async fn until_next(&self) -> Duration {
         let max = Duration::from_millis(self.settings.max_sleep_ms);
-        let next: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT min(due_at) FROM timers WHERE state = 'pending'")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap_or(None);
+        let next: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT min(next_fire_at) FROM clocks WHERE next_fire_at IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or(None);
         match next {
             Some(t) => (t - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(max),
             None => max,
         }
     }
 
-    /// Fires one batch of timers due at `now`; returns how many fired.
+    /// Fires what is due at `now` for one batch of clocks; returns how many clocks were advanced.
+    /// `now` is a parameter so tests (and a replay) can drive time.
     pub async fn fire_due(&self, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
-            "SELECT id, case_id, case_reference, site, clock, due_at, level FROM timers
-              WHERE state = 'pending' AND due_at <= $1
-              ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+            "SELECT id, case_id, case_reference, site, clock, department, state FROM clocks
+              WHERE next_fire_at IS NOT NULL AND next_fire_at <= $1
+              ORDER BY next_fire_at LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(now)
         .bind(self.settings.batch)
         .fetch_all(&mut *tx)
         .await?;
-        let mut fired = Vec::with_capacity(rows.len());
-        let mut late_ids = Vec::new();
+        let mut fired_total = 0;
         for r in &rows {
             let id: Uuid = r.get("id");
-            let due_at: DateTime<Utc> = r.get("due_at");
-            let late = (now - due_at).num_seconds() > self.settings.late_after_seconds;
-            let site: String = r.get("site");
             let case_id: Uuid = r.get("case_id");
-            let event = Envelope::new(
-                site,
-                case_id,
-                DeadlineBreachedV1 {
-                    case_id,
-                    case_reference: r.get("case_reference"),
-                    clock: r.get("clock"),
-                    due_at,
-                    level: r.get::<i32, _>("level") as u32,
-                    late,
-                },
-            );
-            messaging::enqueue(&mut tx, &event).await?;
-            fired.push(id);
-            if late {
-                late_ids.push(id);
+            let site: String = r.get("site");
+            let reference: String = r.get("case_reference");
+            let department: String = r.get("department");
+            let clock: String = r.get("clock");
+            let mut state: ClockState =
+                serde_json::from_value(r.get("state")).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            for timer in state.advance(now) {
+                let late = (now - timer.at).num_seconds() > self.settings.late_after_seconds;
+                let due_at = state.due();
+                match timer.kind {
+                    TimerKind::Warning => {
+                        let data = DeadlineWarningV1 {
+                            case_id,
+                            case_reference: reference.clone(),
+                            clock: clock.clone(),
+                            due_at,
+                            department: department.clone(),
+                            late,
+                        };
+                        messaging::enqueue(&mut tx, &Envelope::new(site.clone(), case_id, data)).await?;
+                    }
+                    TimerKind::Breach => {
+                        let data = DeadlineBreachedV1 {
+                            case_id,
+                            case_reference: reference.clone(),
+                            clock: clock.clone(),
+                            due_at,
+                            level: 1,
+                            late,
+                        };
+                        messaging::enqueue(&mut tx, &Envelope::new(site.clone(), case_id, data)).await?;
+                    }
+                    TimerKind::Escalation { level } => {
+                        let notify = state
+                            .policy()
+                            .escalation
+                            .iter()
+                            .find(|l| l.level == level)
+                            .map(|l| {
+                                l.notify
+                                    .iter()
+                                    .filter_map(|r| serde_json::to_value(r).ok()?.as_str().map(str::to_owned))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        let data = DeadlineEscalatedV1 {
+                            case_id,
+                            case_reference: reference.clone(),
+                            clock: clock.clone(),
+                            due_at,
+                            department: department.clone(),
+                            level: level.into(),
+                            notify,
+                            late,
+                        };
+                        messaging::enqueue(&mut tx, &Envelope::new(site.clone(), case_id, data)).await?;
+                    }
+                }
+                fired_total += 1;
             }
-        }
-        if !fired.is_empty() {
-            sqlx::query("UPDATE timers SET state = 'fired', fired_at = $2, late = (id = ANY($3)) WHERE id = ANY($1)")
-                .bind(&fired)
-                .bind(now)
-                .bind(&late_ids)
-                .execute(&mut *tx)
-                .await?;
+            update_clock(&mut tx, id, &state).await?;
         }
         tx.commit().await?;
-        if !fired.is_empty() {
+        if fired_total > 0 {
             self.outbox.notify();
-            metrics::counter!("timers_fired_total").increment(fired.len() as u64);
+            metrics::counter!("timers_fired_total").increment(fired_total as u64);
         }
-        Ok(fired.len())
+        Ok(rows.len())
     }
 }

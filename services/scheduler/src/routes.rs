@@ -2,44 +2,40 @@ use axum::{
     extract::{Path, State},
     Json,
 };
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde_json::Value;
 use server::ApiError;
-use sqlx::FromRow;
-use utoipa::ToSchema;
+use sqlx::Row;
 use uuid::Uuid;
 
-use crate::startup::AppState;
+use crate::{domain::clock::ClockState, startup::AppState};
 
-#[derive(Serialize, FromRow, ToSchema)]
-pub struct DeadlineView {
-    pub clock: String,
-    pub started_at: DateTime<Utc>,
-    pub due_at: DateTime<Utc>,
-    pub level: i32,
-    pub state: String,
-    pub fired_at: Option<DateTime<Utc>>,
-    pub late: bool,
-}
-
-/// Every clock of a case (by id or reference).
-#[utoipa::path(get, path = "/api/v1/cases/{id}/deadlines", params(("id" = String, Path)),
-    responses((status = 200, body = [DeadlineView]), (status = 401), (status = 404)), security(("bearer" = [])))]
+/// Every clock of a case (by id or reference), explained: policy, start, pauses, non-working days
+/// skipped (holiday names), make-up days counted, due time, state and escalation level.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/deadlines", params(("id" = String, Path, description = "case id or reference")),
+    responses((status = 200, description = "one explanation per clock", body = [Object]), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
 pub async fn deadlines(
     State(state): State<AppState>,
     _staff: auth::Staff,
     Path(id): Path<String>,
-) -> Result<Json<Vec<DeadlineView>>, ApiError> {
-    let rows: Vec<DeadlineView> = sqlx::query_as(
-        "SELECT clock, started_at, due_at, level, state, fired_at, late FROM timers
-          WHERE case_id = $1 OR case_reference = $2 ORDER BY due_at",
-    )
-    .bind(Uuid::parse_str(&id).ok())
-    .bind(&id)
-    .fetch_all(&state.pool)
-    .await?;
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let rows =
+        sqlx::query("SELECT site, state FROM clocks WHERE case_id = $1 OR case_reference = $2 ORDER BY due_at, clock")
+            .bind(Uuid::parse_str(&id).ok())
+            .bind(&id)
+            .fetch_all(&state.pool)
+            .await?;
     if rows.is_empty() {
         return Err(ApiError::not_found(format!("deadlines of case {id}")));
     }
-    Ok(Json(rows))
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let site: String = r.get("site");
+        let clock: ClockState = serde_json::from_value(r.get("state")).map_err(ApiError::internal)?;
+        let explanation = clock
+            .explain(state.calendars.for_site(&site))
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+        out.push(serde_json::to_value(explanation).map_err(ApiError::internal)?);
+    }
+    Ok(Json(out))
 }

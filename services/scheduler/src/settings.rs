@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use auth::AuthSettings;
 use messaging::BusSettings;
@@ -13,7 +13,6 @@ pub struct Settings {
     pub sites: SitesSettings,
     pub auth: AuthSettings,
     pub firing: FiringSettings,
-    pub clocks: HashMap<String, ClockSettings>,
     /// SLA clocks and escalation ladders (`[sla]`, domain.md §3).
     pub sla: SlaSettings,
     /// Working calendars of the sites (`[calendar]`).
@@ -49,11 +48,6 @@ pub struct FiringSettings {
     pub batch: i64,
     pub max_sleep_ms: u64,
     pub late_after_seconds: i64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ClockSettings {
-    pub hours: i64,
 }
 
 impl Settings {

@@ -7,11 +7,12 @@ use messaging::{Bus, ConsumerGroup, OutboxRelay, OutboxSignal, Topology};
 use sqlx::PgPool;
 use utoipa::OpenApi;
 
-use crate::{firing::Firing, handlers, routes, settings::Settings};
+use crate::{calendars::Calendars, firing::Firing, handlers, routes, settings::Settings};
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    pub calendars: Arc<Calendars>,
     pub keys: AuthKeys,
 }
 
@@ -39,6 +40,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     let bus = Bus::new(settings.bus.clone(), "scheduler");
     let outbox = OutboxSignal::default();
     let settings = Arc::new(settings);
+    let calendars = Arc::new(Calendars::build(&settings.calendar, &settings.sites.known)?);
     let consumers = ConsumerGroup {
         bus: bus.clone(),
         pool: pool.clone(),
@@ -49,6 +51,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         },
         handler: Arc::new(handlers::SchedulerHandler {
             settings: settings.clone(),
+            calendars: calendars.clone(),
         }),
         outbox: outbox.clone(),
     };
@@ -60,6 +63,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let state = AppState {
         pool: pool.clone(),
+        calendars,
         keys: AuthKeys::new(&settings.auth.secret),
     };
     let router = Router::new()

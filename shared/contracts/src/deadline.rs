@@ -22,3 +22,39 @@ impl Event for DeadlineBreachedV1 {
     const TYPE: &'static str = "deadline.breached";
     const VERSION: u32 = 1;
 }
+
+/// `deadline.warning` v1: a clock reached its warning point (e.g. 80 % of its time).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeadlineWarningV1 {
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub clock: String,
+    pub due_at: DateTime<Utc>,
+    pub department: String,
+    pub late: bool,
+}
+
+impl Event for DeadlineWarningV1 {
+    const TYPE: &'static str = "deadline.warning";
+    const VERSION: u32 = 1;
+}
+
+/// `deadline.escalated` v1: a breached clock reached a level of its escalation ladder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeadlineEscalatedV1 {
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub clock: String,
+    pub due_at: DateTime<Utc>,
+    pub department: String,
+    /// 1, 2 or 3.
+    pub level: u32,
+    /// Roles on the chain of command to tell at this level (e.g. `department_head`, `general_manager`).
+    pub notify: Vec<String>,
+    pub late: bool,
+}
+
+impl Event for DeadlineEscalatedV1 {
+    const TYPE: &'static str = "deadline.escalated";
+    const VERSION: u32 = 1;
+}

@@ -1,18 +1,24 @@
-//! Case events → timers.
+//! Case events → SLA clocks: started when a case opens (or is resolved, for tracking), stopped,
+//! paused, resumed, extended and recomputed as the case moves (domain.md §3).
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use contracts::{case::CaseOpenedV1, Envelope, Event, RawEnvelope};
+use chrono::{DateTime, Utc};
+use contracts::{
+    case::{CaseChangedV1, CaseOpenedV1},
+    Envelope, Event, RawEnvelope,
+};
 use messaging::{Handler, HandlerError};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::settings::Settings;
+use crate::{calendars::Calendars, domain::clock::ClockState, settings::Settings};
 
-pub const EVENT_TYPES: &[&str] = &[CaseOpenedV1::TYPE];
+pub const EVENT_TYPES: &[&str] = &[CaseOpenedV1::TYPE, CaseChangedV1::TYPE];
 
 pub struct SchedulerHandler {
     pub settings: Arc<Settings>,
+    pub calendars: Arc<Calendars>,
 }
 
 #[async_trait]
@@ -20,31 +26,175 @@ impl Handler for SchedulerHandler {
     async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             CaseOpenedV1::TYPE => self.case_opened(conn, &event.decode()?).await,
+            CaseChangedV1::TYPE => self.case_changed(conn, &event.decode()?).await,
             other => Err(HandlerError::Malformed(format!("scheduler does not handle {other}"))),
         }
     }
 }
 
+/// The case facts a clock needs.
+pub struct CaseInfo<'a> {
+    pub case_id: Uuid,
+    pub reference: &'a str,
+    pub site: &'a str,
+    pub department: &'a str,
+    pub class: &'a str,
+    pub category: &'a str,
+    pub severity: &'a str,
+}
+
+/// The clock-stopping event a workflow action stands for (policy `stop`/`start` names).
+fn lifecycle_event(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "acknowledge" => "case.acknowledged",
+        "reply" => "case.replied",
+        "record_containment" => "case.contained",
+        "propose_plan" => "case.plan_proposed",
+        "resolve" => "case.resolved",
+        _ => return None,
+    })
+}
+
 impl SchedulerHandler {
-    /// Starts the registration clock from the moment the feedback really arrived.
+    /// Starts every clock that applies to the case, counted from when the feedback arrived.
     async fn case_opened(&self, conn: &mut PgConnection, event: &Envelope<CaseOpenedV1>) -> Result<(), HandlerError> {
         let c = &event.data;
-        let Some(clock) = self.settings.clocks.get("registration") else {
-            return Ok(());
+        let info = CaseInfo {
+            case_id: c.case_id,
+            reference: &c.reference,
+            site: &event.site,
+            department: &c.department,
+            class: &c.class,
+            category: &c.category,
+            severity: &c.severity,
         };
-        let due = c.received_at + chrono::Duration::hours(clock.hours);
-        sqlx::query(
-            "INSERT INTO timers (id, case_id, case_reference, site, clock, started_at, due_at)
-             VALUES ($1, $2, $3, $4, 'registration', $5, $6) ON CONFLICT (case_id, clock, level) DO NOTHING",
-        )
-        .bind(Uuid::now_v7())
-        .bind(c.case_id)
-        .bind(&c.reference)
-        .bind(&event.site)
-        .bind(c.received_at)
-        .bind(due)
-        .execute(&mut *conn)
-        .await?;
+        self.start_clocks(conn, &info, "case.opened", c.received_at).await
+    }
+
+    async fn start_clocks(
+        &self,
+        conn: &mut PgConnection,
+        case: &CaseInfo<'_>,
+        start_event: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let cal = self.calendars.for_site(case.site);
+        for policy in self.settings.sla.clocks_for(case.class, case.category, case.severity) {
+            if policy.start_event != start_event {
+                continue;
+            }
+            let state = ClockState::start(policy, at, cal).map_err(|e| HandlerError::Malformed(e.to_string()))?;
+            insert_clock(conn, case, &state).await?;
+        }
         Ok(())
     }
+
+    async fn case_changed(&self, conn: &mut PgConnection, event: &Envelope<CaseChangedV1>) -> Result<(), HandlerError> {
+        let c = &event.data;
+        let cal = self.calendars.for_site(&event.site);
+        let rows = sqlx::query("SELECT id, clock, state FROM clocks WHERE case_id = $1 FOR UPDATE")
+            .bind(c.case_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in rows {
+            let id: Uuid = row.get("id");
+            let name: String = row.get("clock");
+            let mut state: ClockState =
+                serde_json::from_value(row.get("state")).map_err(|e| HandlerError::Malformed(e.to_string()))?;
+            let before = state.clone();
+            let outcome = match c.action.as_str() {
+                "wait_for_customer" if state.policy().pauses_on("waiting_for_customer") => {
+                    state.pause(c.at).map(|_| ())
+                }
+                "customer_responded" if state.policy().pauses_on("waiting_for_customer") => {
+                    state.resume(cal, c.at).map(|_| ())
+                }
+                "extend_deadline" if c.detail["clock"].as_str() == Some(name.as_str()) => {
+                    match (
+                        c.detail["new_due"].as_str().and_then(|d| d.parse().ok()),
+                        c.detail["reason"].as_str(),
+                    ) {
+                        (Some(new_due), Some(reason)) => state.extend(cal, c.at, new_due, reason, &c.actor),
+                        _ => Ok(()),
+                    }
+                }
+                "reclassify" => match self.settings.sla.clock_for(&name, &c.class, &c.category, &c.severity) {
+                    Some(policy) => state.recompute(cal, c.at, policy),
+                    None => state.stop(cal, c.at).map(|_| ()),
+                },
+                "close" | "reject" | "merge" => state.stop(cal, c.at).map(|_| ()),
+                action => match lifecycle_event(action) {
+                    Some(e) if state.policy().stop_event == e => state.stop(cal, c.at).map(|_| ()),
+                    _ => Ok(()),
+                },
+            };
+            if let Err(e) = outcome {
+                // Not an error of the message: e.g. a clock already stopped. Keep the clock as it was.
+                tracing::debug!(case = %c.reference, clock = %name, error = %e, "clock operation skipped");
+                continue;
+            }
+            if state != before {
+                update_clock(conn, id, &state).await?;
+            }
+        }
+        // Clocks that start later in the case's life (e.g. tracking after resolution).
+        if let Some(e) = lifecycle_event(&c.action) {
+            let info = CaseInfo {
+                case_id: c.case_id,
+                reference: &c.reference,
+                site: &event.site,
+                department: &c.department,
+                class: &c.class,
+                category: &c.category,
+                severity: &c.severity,
+            };
+            self.start_clocks(conn, &info, e, c.at).await?;
+        }
+        Ok(())
+    }
+}
+
+fn status_name(state: &ClockState) -> String {
+    serde_json::to_value(state.status())
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|s| s.as_str().map(str::to_owned)))
+        .unwrap_or_else(|| format!("{:?}", state.status()))
+}
+
+async fn insert_clock(conn: &mut PgConnection, case: &CaseInfo<'_>, state: &ClockState) -> Result<(), HandlerError> {
+    sqlx::query(
+        "INSERT INTO clocks (id, case_id, case_reference, site, clock, department, class, category, severity,
+            state, status, due_at, next_fire_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (case_id, clock) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(case.case_id)
+    .bind(case.reference)
+    .bind(case.site)
+    .bind(&state.policy().name)
+    .bind(case.department)
+    .bind(case.class)
+    .bind(case.category)
+    .bind(case.severity)
+    .bind(serde_json::to_value(state).map_err(anyhow::Error::from)?)
+    .bind(status_name(state))
+    .bind(state.due())
+    .bind(state.next_timer().map(|t| t.at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_clock(conn: &mut PgConnection, id: Uuid, state: &ClockState) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE clocks SET state = $2, status = $3, due_at = $4, next_fire_at = $5, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(serde_json::to_value(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
+    .bind(status_name(state))
+    .bind(state.due())
+    .bind(state.next_timer().map(|t| t.at))
+    .execute(conn)
+    .await?;
+    Ok(())
 }

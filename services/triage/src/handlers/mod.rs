@@ -2,7 +2,11 @@ pub mod deadline_breached;
 pub mod feedback_received;
 
 use async_trait::async_trait;
-use contracts::{deadline::DeadlineBreachedV1, feedback::FeedbackReceivedV1, Event, RawEnvelope};
+use contracts::{
+    deadline::{DeadlineBreachedV1, DeadlineEscalatedV1},
+    feedback::FeedbackReceivedV1,
+    Event, RawEnvelope,
+};
 use messaging::{Handler, HandlerError};
 use sqlx::PgConnection;
 use std::sync::Arc;
@@ -14,14 +18,27 @@ pub struct TriageHandler {
     pub settings: Arc<Settings>,
 }
 
-pub const EVENT_TYPES: &[&str] = &[FeedbackReceivedV1::TYPE, DeadlineBreachedV1::TYPE];
+pub const EVENT_TYPES: &[&str] = &[
+    FeedbackReceivedV1::TYPE,
+    DeadlineBreachedV1::TYPE,
+    DeadlineEscalatedV1::TYPE,
+];
 
 #[async_trait]
 impl Handler for TriageHandler {
     async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             FeedbackReceivedV1::TYPE => feedback_received::handle(&self.settings, conn, &event.decode()?).await,
-            DeadlineBreachedV1::TYPE => deadline_breached::handle(conn, &event.decode()?).await,
+            DeadlineBreachedV1::TYPE => {
+                let e = event.decode::<DeadlineBreachedV1>()?;
+                let d = &e.data;
+                deadline_breached::record(conn, d.case_id, d.level, "deadline_breached", serde_json::to_value(d)).await
+            }
+            DeadlineEscalatedV1::TYPE => {
+                let e = event.decode::<DeadlineEscalatedV1>()?;
+                let d = &e.data;
+                deadline_breached::record(conn, d.case_id, d.level, "deadline_escalated", serde_json::to_value(d)).await
+            }
             other => Err(HandlerError::Malformed(format!("triage does not handle {other}"))),
         }
     }
