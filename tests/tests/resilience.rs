@@ -125,6 +125,11 @@ async fn broker_restart_and_crashed_services_under_load_lose_nothing_and_duplica
         (w.count("triage", "SELECT count(*) FROM cases").await as usize == expected).then_some(())
     })
     .await;
+    assert_eq!(
+        w.count("triage", "SELECT count(*) FROM case_reports").await as usize,
+        expected,
+        "every report recorded once"
+    );
     let cases: Vec<String> = references(&w, "triage", "SELECT reference FROM cases").await;
     assert_eq!(cases.len(), expected);
     assert_eq!(

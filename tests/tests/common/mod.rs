@@ -57,7 +57,8 @@ pub async fn world(amqp_url: &str, rabbit_node: Option<String>, env: Vec<(String
 pub fn complaint(n: usize) -> Value {
     json!({
         "channel": "api", "site": "sh01",
-        "customer": { "name": "张三", "phone": format!("1381234{:04}", n % 10000), "language": "zh-CN" },
+        // A distinct customer per n: the same customer and batch again would be linked as a duplicate.
+        "customer": { "name": "张三", "phone": format!("139{:08}", n % 100_000_000), "language": "zh-CN" },
         "subject": "包装破损",
         "content": format!("第{n}批产品到货时包装破损，有质量缺陷。"),
         "product": { "code": "P-100", "batch": "B2026-11" }
