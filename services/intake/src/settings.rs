@@ -13,7 +13,20 @@ pub struct Settings {
     pub intake: IntakeSettings,
     pub web: WebSettings,
     pub attachments: AttachmentSettings,
+    pub cti: CtiSettings,
 }
+
+/// The telephony webhook (`[cti]`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CtiSettings {
+    pub secret: String,
+    pub default_site: String,
+    pub max_skew_seconds: i64,
+    pub max_age_hours: i64,
+}
+
+/// The shipped CTI secret; refused in production.
+pub const DEFAULT_CTI_SECRET: &str = "dev-cti-secret-change-me";
 
 /// The public web form's limits (abuse protection).
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +66,7 @@ impl Settings {
     pub fn load() -> Result<Self, settings::SettingsError> {
         let s: Settings = settings::load(include_str!("../config/default.toml"))?;
         settings::require_changed_in_production("auth.secret", &s.auth.secret, auth::DEV_SECRET)?;
+        settings::require_changed_in_production("cti.secret", &s.cti.secret, DEFAULT_CTI_SECRET)?;
         Ok(s)
     }
 }

@@ -31,6 +31,9 @@ impl FromRef<AppState> for AuthKeys {
     paths(
         routes::feedback::register,
         routes::feedback::status,
+        routes::calls::cti_webhook,
+        routes::calls::get_call,
+        routes::calls::register_call,
         web::form_page,
         web::submit,
         web::status_page
@@ -68,6 +71,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     let router = Router::new()
         .route("/api/v1/feedback", post(routes::feedback::register))
         .route("/api/v1/feedback/{reference}/status", get(routes::feedback::status))
+        .route("/api/v1/cti/calls", post(routes::calls::cti_webhook))
+        .route("/api/v1/calls/{call_id}", get(routes::calls::get_call))
+        .route("/api/v1/calls/{call_id}/register", post(routes::calls::register_call))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .layer(axum::extract::DefaultBodyLimit::max(settings.intake.max_body_bytes))
         // The web form has its own, larger limit (attachments), set after the API's.

@@ -1,1 +1,2 @@
+pub mod calls;
 pub mod feedback;
