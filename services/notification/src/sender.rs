@@ -31,6 +31,7 @@ struct Claimed {
     subject: String,
     body: String,
     message_id: String,
+    in_reply_to: Option<String>,
     attempts: i32,
 }
 
@@ -121,7 +122,7 @@ impl Sender {
               WHERE id IN (SELECT id FROM deliveries
                             WHERE status IN ('pending', 'sending') AND channel = 'email' AND next_attempt_at <= now()
                             ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-          RETURNING id, recipient, subject, body_text, message_id, attempts",
+          RETURNING id, recipient, subject, body_text, message_id, in_reply_to, attempts",
         )
         .bind(n)
         .bind(self.settings.lease_seconds as f64)
@@ -135,6 +136,7 @@ impl Sender {
                 subject: r.get("subject"),
                 body: r.get("body_text"),
                 message_id: r.get("message_id"),
+                in_reply_to: r.get("in_reply_to"),
                 attempts: r.get("attempts"),
             })
             .collect())
@@ -192,7 +194,13 @@ impl Sender {
     }
 
     fn message(&self, d: &Claimed) -> anyhow::Result<Message> {
-        Message::builder()
+        let mut builder = Message::builder();
+        if let Some(parent) = &d.in_reply_to {
+            // Threading: the customer's mail client shows the conversation, and their reply carries
+            // our Message-IDs back to intake.
+            builder = builder.in_reply_to(parent.clone()).references(parent.clone());
+        }
+        builder
             .from(self.smtp.from.parse().context("smtp.from")?)
             .to(d.recipient.parse().context("recipient address")?)
             .subject(&d.subject)

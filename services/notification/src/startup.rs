@@ -52,6 +52,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         },
         handler: Arc::new(handlers::NotificationHandler {
             settings: settings.clone(),
+            templates: Arc::new(crate::domain::templates::Templates::new().context("templates")?),
         }),
         outbox: outbox.clone(),
     };

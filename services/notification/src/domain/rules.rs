@@ -10,6 +10,9 @@ pub struct Rule {
     pub recipient: String,
     pub channel: String,
     pub template: String,
+    /// For `case.changed`: only this workflow action (e.g. `reply`).
+    #[serde(default)]
+    pub action: Option<String>,
 }
 
 /// A resolved recipient: an address and the language to write to them in.
@@ -23,6 +26,7 @@ pub struct Recipient {
 /// What the rules need to know about an event's case.
 pub struct Context<'a> {
     pub department: &'a str,
+    pub customer_name: Option<&'a str>,
     pub customer_email: Option<&'a str>,
     pub customer_language: &'a str,
     pub customer_anonymous: bool,
@@ -32,11 +36,12 @@ pub fn recipients<'r>(
     rules: &'r [Rule],
     directory: &Directory,
     event_type: &str,
+    action: Option<&str>,
     ctx: &Context<'_>,
 ) -> Vec<(&'r Rule, Recipient)> {
     rules
         .iter()
-        .filter(|r| r.event == event_type)
+        .filter(|r| r.event == event_type && (r.action.is_none() || r.action.as_deref() == action))
         .filter_map(|rule| {
             let recipient = match rule.recipient.as_str() {
                 "department" => directory.departments.get(ctx.department).map(|d| Recipient {
@@ -47,7 +52,7 @@ pub fn recipients<'r>(
                 "customer" if !ctx.customer_anonymous => ctx.customer_email.map(|e| Recipient {
                     address: e.to_owned(),
                     language: ctx.customer_language.to_owned(),
-                    name: None,
+                    name: ctx.customer_name.map(str::to_owned),
                 }),
                 _ => None,
             }?;
