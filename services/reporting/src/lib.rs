@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 pub mod handlers;
+pub mod period;
+pub mod report;
 pub mod routes;
 pub mod settings;
 pub mod startup;

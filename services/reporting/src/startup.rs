@@ -25,7 +25,7 @@ impl FromRef<AppState> for AuthKeys {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Reporting", description = "Statistics and reports built from events."),
-    paths(routes::daily)
+    paths(routes::daily, crate::report::report)
 )]
 pub struct ApiDoc;
 
@@ -63,6 +63,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/stats/daily", get(routes::daily))
+        .route("/api/v1/reports/{kind}", get(crate::report::report))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
