@@ -73,11 +73,7 @@ async fn open_case(w: &common::World, body: Value) -> String {
         .as_str()
         .unwrap()
         .to_owned();
-    let admin = w.token.clone();
-    eventually(Duration::from_secs(20), "the case", || async {
-        (get(w, &admin, &format!("/api/v1/cases/{reference}")).await.0 == 200).then_some(())
-    })
-    .await;
+    w.wait_for_case(&reference).await;
     reference
 }
 

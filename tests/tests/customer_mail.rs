@@ -43,10 +43,7 @@ async fn the_customer_is_acknowledged_in_their_language_and_replies_thread_under
     let ack_id = header(&ack, "Message-ID").unwrap();
 
     // Staff answer the customer from the case; the answer goes out threaded under the acknowledgement.
-    eventually(Duration::from_secs(20), "the case", || async {
-        (w.get("triage", &format!("/api/v1/cases/{reference}")).await.status() == 200).then_some(())
-    })
-    .await;
+    w.wait_for_case(&reference).await;
     let r = w
         .http
         .post(format!("{}/api/v1/cases/{reference}/reply", w.stack.url("triage")))

@@ -2,13 +2,11 @@
 //! registering the call as feedback received when the call came in.
 mod common;
 
-use std::time::Duration;
-
 use common::world;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use testkit::{eventually, Infra};
+use testkit::Infra;
 
 const SECRET: &str = "dev-cti-secret-change-me";
 
@@ -134,15 +132,7 @@ async fn a_signed_call_is_recorded_once_prefilled_and_registered_by_an_agent() {
         registered["reference"]
     );
     let reference = registered["reference"].as_str().unwrap().to_owned();
-    let case: Value = eventually(Duration::from_secs(20), "the phone case in triage", || async {
-        let r = w.get("triage", &format!("/api/v1/cases/{reference}")).await;
-        if r.status() == 200 {
-            r.json().await.ok()
-        } else {
-            None
-        }
-    })
-    .await;
+    let case: Value = w.wait_for_case(&reference).await;
     assert_eq!(case["channel"], "phone");
     assert_eq!(case["content"], "客户反映热水器漏水，要求上门维修");
     // The pre-filled name reached the case; an administrator sees it masked (only roles that need it see it clear).

@@ -23,15 +23,7 @@ async fn feedback_becomes_a_routed_case_an_email_a_count_and_a_deadline() {
     }
 
     // Triage opened a case, classified and routed it, and explains why.
-    let case: Value = eventually(Duration::from_secs(20), "the case in triage", || async {
-        let r = w.get("triage", &format!("/api/v1/cases/{reference}")).await;
-        if r.status() == 200 {
-            r.json().await.ok()
-        } else {
-            None
-        }
-    })
-    .await;
+    let case: Value = w.wait_for_case(&reference).await;
     assert_eq!(case["category"], "product_quality");
     assert_eq!(case["department"], "quality");
     assert_eq!(case["decided_by"]["rule"], "product-defect");

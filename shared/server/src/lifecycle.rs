@@ -23,10 +23,6 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
-    }
-
     pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
         let name = self.name;
         let router = self

@@ -84,6 +84,19 @@ impl World {
             .expect("service answers")
     }
 
+    /// Waits until triage has the case (by id or reference) and returns it as the admin sees it.
+    pub async fn wait_for_case(&self, reference: &str) -> Value {
+        testkit::eventually(Duration::from_secs(20), "the case in triage", || async {
+            let r = self.get("triage", &format!("/api/v1/cases/{reference}")).await;
+            if r.status() == 200 {
+                r.json().await.ok()
+            } else {
+                None
+            }
+        })
+        .await
+    }
+
     pub async fn count(&self, svc: &str, sql: &str) -> i64 {
         let pool = self.stack.pool(svc).await.unwrap();
         let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();

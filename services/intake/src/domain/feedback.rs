@@ -287,21 +287,27 @@ fn text(field: &str, value: &str, max: usize, multiline: bool) -> Result<Option<
     Ok(Some(v.to_owned()))
 }
 
+/// Small limits for unit tests of everything that validates feedback.
+#[cfg(test)]
+pub(crate) fn test_settings() -> IntakeSettings {
+    IntakeSettings {
+        timezone: "Asia/Shanghai".into(),
+        reference_block: 10,
+        default_language: "zh-CN".into(),
+        max_body_bytes: 1 << 20,
+        max_content_chars: 1000,
+        max_subject_chars: 100,
+        max_name_chars: 50,
+        max_field_chars: 50,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn settings() -> IntakeSettings {
-        IntakeSettings {
-            timezone: "Asia/Shanghai".into(),
-            reference_block: 10,
-            default_language: "zh-CN".into(),
-            max_body_bytes: 1 << 20,
-            max_content_chars: 1000,
-            max_subject_chars: 100,
-            max_name_chars: 50,
-            max_field_chars: 50,
-        }
+        test_settings()
     }
 
     fn request() -> FeedbackRequest {

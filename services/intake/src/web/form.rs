@@ -178,7 +178,7 @@ pub fn field_error(e: &ApiError, lang: Lang) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{domain::feedback::Limits, settings::IntakeSettings};
+    use crate::domain::feedback::Limits;
 
     fn form() -> WebForm {
         let mut f = WebForm::default();
@@ -201,16 +201,7 @@ mod tests {
     }
 
     fn limits_check(r: FeedbackRequest) -> Result<crate::domain::feedback::NewFeedback, ApiError> {
-        let s = IntakeSettings {
-            timezone: "Asia/Shanghai".into(),
-            reference_block: 10,
-            default_language: "zh-CN".into(),
-            max_body_bytes: 1 << 20,
-            max_content_chars: 1000,
-            max_subject_chars: 100,
-            max_name_chars: 50,
-            max_field_chars: 50,
-        };
+        let s = crate::domain::feedback::test_settings();
         let sites = vec!["sh01".to_string(), "bj01".to_string()];
         r.validate(
             &Limits {

@@ -70,10 +70,6 @@ impl Templates {
             body: body.trim_start().to_owned(),
         })
     }
-
-    pub fn names() -> impl Iterator<Item = &'static str> {
-        FILES.iter().map(|(n, _)| *n)
-    }
 }
 
 #[cfg(test)]
