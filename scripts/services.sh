@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the five services locally in the background against the dev infrastructure (scripts/infra.sh).
+# Runs the five services and the staff console locally in the background against the dev infrastructure (scripts/infra.sh).
 #
 #   scripts/services.sh up       start dev infra if needed, build once (cargo build --release --bins), start every
 #                                service that is not running, wait until each /health/ready answers 200, write the
@@ -16,8 +16,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 INFRA="$ROOT/scripts/infra.sh"
-SERVICES=(intake triage notification reporting scheduler)
-declare -A HTTP_PORT=([intake]=8081 [triage]=8082 [notification]=8083 [reporting]=8084 [scheduler]=8085)
+SERVICES=(intake triage notification reporting scheduler console)
+declare -A HTTP_PORT=([intake]=8081 [triage]=8082 [notification]=8083 [reporting]=8084 [scheduler]=8085 [console]=8080)
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
@@ -74,6 +74,8 @@ service_env() {
   echo "RUST_LOG=${RUST_LOG:-info}"
   echo "APP__HTTP__HOST=127.0.0.1"
   echo "APP__HTTP__PORT=${HTTP_PORT[$svc]}"
+  # The console has no database or broker: it calls the services' HTTP APIs (its config/default.toml).
+  [ "$svc" = console ] && return 0
   echo "APP__DATABASE__URL=$DEV_DATABASE_BASE_URL/$svc"
   echo "APP__BUS__URL=$DEV_AMQP_URL"
   if [ "$svc" = notification ]; then
@@ -145,13 +147,15 @@ print_summary() {
   echo
   printf '%-13s %-24s %-47s %s\n' SERVICE URL OPENAPI METRICS
   for svc in "${SERVICES[@]}"; do
+    [ "$svc" = console ] && continue
     p="${HTTP_PORT[$svc]}"
     printf '%-13s %-24s %-47s %s\n' "$svc" "http://127.0.0.1:$p" "http://127.0.0.1:$p/api/v1/openapi.json" \
       "http://127.0.0.1:$p/metrics"
   done
   echo
+  echo "Staff console: http://127.0.0.1:${HTTP_PORT[console]}/   (sign in as admin / change-me-admin in development)"
   echo "Register:      curl -XPOST http://127.0.0.1:${HTTP_PORT[intake]}/api/v1/feedback -H 'content-type: application/json' -d '{\"channel\":\"api\",\"site\":\"sh01\",\"customer\":{\"phone\":\"13800000000\"},\"content\":\"…\"}'"
-  echo "PostgreSQL:    $DEV_DATABASE_BASE_URL/<service>   (databases: ${SERVICES[*]})"
+  echo "PostgreSQL:    $DEV_DATABASE_BASE_URL/<service>   (databases: ${SERVICES[*]/console})"
   echo "RabbitMQ:      $DEV_AMQP_URL   (node ${DEV_RABBITMQ_NODENAME:-feedback@localhost})"
   echo "Mail catcher:  SMTP ${DEV_SMTP_HOST:-127.0.0.1}:$DEV_SMTP_PORT, messages in .data/dev/mail/"
   echo "Logs:          .data/dev/log/<service>.log"

@@ -16,7 +16,12 @@ use testkit::{
 };
 
 mod baseline;
+mod case_list;
+mod channels;
 mod load;
+mod notifications;
+mod read_models;
+mod timers;
 
 type Figures = BTreeMap<String, Value>;
 
@@ -38,9 +43,36 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("baselines…");
     baseline::postgres(&infra, 32, 5_000 * scale, &mut figures).await?;
     baseline::rabbitmq(&infra, 5_000 * scale, &mut figures).await?;
+    eprintln!("reporting read models ({} cases)…", 250_000 * scale);
+    read_models::figures(&infra, 250_000 * scale as i64, 1_000 * scale as u128, &mut figures).await?;
+    eprintln!("scheduler timers ({} pending)…", 250_000 * scale);
+    timers::figures(
+        &infra,
+        250_000 * scale as i64,
+        10_000,
+        200 * scale as usize,
+        &mut figures,
+    )
+    .await?;
+    if args.iter().any(|a| a == "--read-models-only") {
+        add_ratios(&mut figures);
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+        return Ok(());
+    }
 
     eprintln!("starting the five services (release build)…");
     let mail = MailCatcher::start(&[]).context("mail catcher")?;
+    // The email channel polls its own IMAP server (dovecot) from the start; it stays idle until the
+    // email figure moves mail into its inbox.
+    let imap = testkit::imap::Dovecot::start()
+        .await
+        .context("dovecot (dovecot-imapd)")?;
+    let mut env = vec![
+        ("RUST_LOG".into(), "warn".into()),
+        // Every web-form submission comes from the same address: lift the per-address limit.
+        ("APP__WEB__RATE_LIMIT_BURST".into(), "1000000000".into()),
+    ];
+    env.extend(channels::email_env(&imap));
     let stack = Stack::start(
         &infra,
         StackOptions {
@@ -48,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
             rabbit_node: infra.rabbit_node.clone(),
             smtp_port: mail.port,
             sites: vec!["sh01".into(), "bj01".into()],
-            env: vec![("RUST_LOG".into(), "warn".into())],
+            env,
         },
     )
     .await?;
@@ -74,12 +106,33 @@ async fn main() -> anyhow::Result<()> {
     c32.record("intake_c32", &mut figures);
     let paced = load::open_loop(&stack, 1_000.0, Duration::from_secs(3 + scale as u64)).await?;
     paced.record("intake_r1000", &mut figures);
+    eprintln!("web form at concurrency 32…");
+    let form = channels::web_form(&stack, 32, 500 * scale).await?;
+    form.record("web_form_c32", &mut figures);
 
     eprintln!("pipeline…");
     load::wait_drained(&stack, Duration::from_secs(300)).await?;
     load::pipeline_throughput(&stack, 2_500 * scale, &mut figures).await?;
     load::wait_drained(&stack, Duration::from_secs(300)).await?;
     load::pipeline_latency(&stack, 200.0, Duration::from_secs(5 + 2 * scale as u64), &mut figures).await?;
+    eprintln!("notification: emails into SMTP, and the pipeline while they drain…");
+    notifications::email_throughput(&stack, 2_000 * scale, &mut figures).await?;
+    notifications::pipeline_with_mail_backlog(&stack, 1_000 * scale, 2_000 * scale, &mut figures).await?;
+
+    // Last: each email's sender gets an acknowledgement, which the drain checks above do not expect.
+    eprintln!("email from IMAP…");
+    channels::email_ingest(&stack, &imap, 250 * scale, &mut figures).await?;
+
+    eprintln!("triage's case list over {} cases…", 250_000 * scale);
+    let admin = auth::AuthKeys::new(auth::DEV_SECRET).issue(
+        "admin",
+        "Admin",
+        vec![auth::Role::Administrator],
+        None,
+        vec![],
+        chrono::Duration::hours(2),
+    )?;
+    case_list::figures(&stack, &admin, 250_000 * scale as i64, &mut figures).await?;
 
     add_ratios(&mut figures);
     let json = serde_json::to_string_pretty(&figures)?;
@@ -101,6 +154,9 @@ fn add_ratios(f: &mut Figures) {
     }
     if let (Some(p), Some(pg)) = (get("pipeline_cases_per_s"), get("baseline_pg_commits_per_s")) {
         ratios.push(("ratio_pipeline_to_pg_commits", p / pg));
+    }
+    if let (Some(e), Some(pg)) = (get("reporting_ingest_events_per_s"), get("baseline_pg_commits_per_s")) {
+        ratios.push(("ratio_reporting_ingest_to_pg_commits", e / pg));
     }
     if let (Some(p), Some(r)) = (get("pipeline_cases_per_s"), get("baseline_rmq_confirms_per_s")) {
         ratios.push(("ratio_pipeline_to_rmq_confirms", p / r));

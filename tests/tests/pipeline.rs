@@ -35,7 +35,9 @@ async fn feedback_becomes_a_routed_case_an_email_a_count_and_a_deadline() {
     .await;
     assert_eq!(header(&email, "To").as_deref(), Some("quality@feedback.example"));
     assert_eq!(header(&email, "Auto-Submitted").as_deref(), Some("auto-generated"));
-    assert!(header(&email, "Message-ID").is_some_and(|id| id.ends_with("@feedback.example>")));
+    // `<reference>.<uuid>@domain`: intake threads the customer's reply onto the case by it.
+    assert!(header(&email, "Message-ID")
+        .is_some_and(|id| id.starts_with(&format!("<{reference}.")) && id.ends_with("@feedback.example>")));
 
     // Notification recorded the delivery; reporting counted the case; the scheduler holds its deadline.
     let log: Value = eventually(Duration::from_secs(10), "a sent delivery in the log", || async {

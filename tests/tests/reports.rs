@@ -1,4 +1,4 @@
-//! Reports over the read model, through reporting's API, as JSON and CSV.
+//! Reports over the read models, through reporting's API: live as JSON and CSV; issued when due, in every format.
 mod common;
 
 use std::time::Duration;
@@ -84,4 +84,85 @@ async fn the_monthly_report_counts_this_months_feedback_by_dimension_per_site_an
     assert_eq!(bad.status(), 422);
     assert_eq!(bad.json::<Value>().await.unwrap()["error"]["field"], "period");
     assert_eq!(w.get("reporting", "/api/v1/reports/weekly").await.status(), 404);
+}
+
+#[tokio::test]
+async fn reports_that_fall_due_are_issued_once_and_readable_in_every_format() {
+    let infra = Infra::from_env();
+    let env = vec![
+        ("APP__REPORTS__ENABLED".to_owned(), "true".to_owned()),
+        ("APP__REPORTS__POLL_SECONDS".to_owned(), "1".to_owned()),
+        // Whatever today's date, last month's report is "due" and announced.
+        ("APP__REPORTS__CATCH_UP_DAYS".to_owned(), "400".to_owned()),
+    ];
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), env).await;
+    let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let last_month = calendar::period::Period::containing(calendar::period::Kind::Monthly, today)
+        .previous()
+        .label();
+    let path = format!("/api/v1/reports/monthly/issued?period={last_month}");
+    let issued = eventually(Duration::from_secs(30), "last month's report issued", || async {
+        let v: Value = w.get("reporting", &path).await.json().await.ok()?;
+        (!v["items"].as_array()?.is_empty()).then_some(v)
+    })
+    .await;
+    assert_eq!(issued["items"].as_array().unwrap().len(), 1, "{issued}");
+    assert_eq!(issued["items"][0]["issued_by"], "scheduler");
+    // Still one after the scheduler polled a few more times.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again: Value = w.get("reporting", &path).await.json().await.unwrap();
+    assert_eq!(again["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        w.count("scheduler", "SELECT count(*) FROM report_timers WHERE kind = 'monthly'")
+            .await,
+        1
+    );
+
+    let base = format!("/api/v1/reports/monthly/issued/1?period={last_month}");
+    let html = w.get("reporting", &format!("{base}&format=html&lang=en")).await;
+    assert!(html.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(html.text().await.unwrap().contains("Version 1"));
+    let xlsx = w.get("reporting", &format!("{base}&format=xlsx")).await;
+    assert_eq!(xlsx.status(), 200);
+    assert!(xlsx.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".xlsx"));
+    assert_eq!(&xlsx.bytes().await.unwrap()[..2], b"PK");
+    assert_eq!(w.get("reporting", &format!("{base}&format=pdf")).await.status(), 422);
+    assert_eq!(
+        w.get(
+            "reporting",
+            &format!("/api/v1/reports/monthly/issued/2?period={last_month}")
+        )
+        .await
+        .status(),
+        404
+    );
+    // Issuing by hand makes version 2; an agent may not.
+    let agent = auth::AuthKeys::new(auth::DEV_SECRET)
+        .issue(
+            "a1",
+            "a1",
+            vec![auth::Role::Agent],
+            None,
+            vec![],
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+    let url = format!(
+        "{}/api/v1/reports/monthly/issue?period={last_month}",
+        w.stack.url("reporting")
+    );
+    assert_eq!(
+        w.http.post(&url).bearer_auth(&agent).send().await.unwrap().status(),
+        403
+    );
+    let r = w.http.post(&url).bearer_auth(&w.token).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.json::<Value>().await.unwrap()["version"], 2);
 }

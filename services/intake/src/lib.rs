@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod domain;
+pub mod email;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -7,7 +7,13 @@ use messaging::{Bus, OutboxRelay, OutboxSignal};
 use sqlx::PgPool;
 use utoipa::OpenApi;
 
-use crate::{attachments::LocalDirStore, domain::reference::ReferenceAllocator, routes, settings::Settings, web};
+use crate::{
+    attachments::{AttachmentStore, LocalDirStore},
+    domain::reference::ReferenceAllocator,
+    email, routes,
+    settings::Settings,
+    web,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,6 +23,7 @@ pub struct AppState {
     pub references: Arc<ReferenceAllocator>,
     pub keys: AuthKeys,
     pub web: Arc<web::Web>,
+    pub ingest: email::Ingest,
 }
 
 impl FromRef<AppState> for AuthKeys {
@@ -34,6 +41,8 @@ impl FromRef<AppState> for AuthKeys {
         routes::calls::cti_webhook,
         routes::calls::get_call,
         routes::calls::register_call,
+        routes::customers::lookup,
+        routes::email::inbound,
         web::form_page,
         web::submit,
         web::status_page
@@ -57,16 +66,38 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .timezone
         .parse()
         .map_err(|e| anyhow::anyhow!("intake.timezone: {e}"))?;
+    let references = Arc::new(ReferenceAllocator::new(timezone, settings.intake.reference_block));
+    let attachment_store: Arc<dyn AttachmentStore> = Arc::new(LocalDirStore::new(&settings.attachments.dir));
+    let shared = Arc::new(settings.clone());
+    let ingest = email::Ingest {
+        pool: pool.clone(),
+        references: references.clone(),
+        store: attachment_store.clone(),
+        outbox: outbox.clone(),
+        settings: shared.clone(),
+    };
+    let mut workers: Vec<server::Worker> = vec![];
+    if settings.email.enabled {
+        let mailboxes = settings.email.all_mailboxes().map_err(anyhow::Error::msg)?;
+        for mailbox in mailboxes {
+            if !settings.sites.is_known(&mailbox.site) {
+                anyhow::bail!("email mailbox `{}`: unknown site `{}`", mailbox.name, mailbox.site);
+            }
+            let poller = email::poller::Poller {
+                ingest: ingest.clone(),
+                mailbox,
+            };
+            workers.push(Box::new(move |stop| Box::pin(poller.run(stop))));
+        }
+    }
     let state = AppState {
-        references: Arc::new(ReferenceAllocator::new(timezone, settings.intake.reference_block)),
+        references,
         keys: AuthKeys::new(&settings.auth.secret),
-        web: Arc::new(web::Web::new(
-            &settings.web,
-            Arc::new(LocalDirStore::new(&settings.attachments.dir)),
-        )),
+        web: Arc::new(web::Web::new(&settings.web, attachment_store)),
         pool: pool.clone(),
         outbox: outbox.clone(),
-        settings: Arc::new(settings.clone()),
+        settings: shared,
+        ingest,
     };
     let router = Router::new()
         .route("/api/v1/feedback", post(routes::feedback::register))
@@ -74,10 +105,19 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route("/api/v1/cti/calls", post(routes::calls::cti_webhook))
         .route("/api/v1/calls/{call_id}", get(routes::calls::get_call))
         .route("/api/v1/calls/{call_id}/register", post(routes::calls::register_call))
+        .route("/api/v1/customers/lookup", get(routes::customers::lookup))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .layer(axum::extract::DefaultBodyLimit::max(settings.intake.max_body_bytes))
         // The web form has its own, larger limit (attachments), set after the API's.
         .merge(web::router().layer(axum::extract::DefaultBodyLimit::max(settings.web.max_request_bytes)))
+        // Raw mail may be as large as `email.max_message_bytes`, base64 in JSON a third more.
+        .merge(
+            Router::new()
+                .route("/api/v1/email/inbound", post(routes::email::inbound))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    settings.email.max_message_bytes / 3 * 4 + 4096,
+                )),
+        )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await
@@ -90,6 +130,6 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         relay: OutboxRelay::new(pool, bus.clone(), outbox),
         bus,
         consumers: None,
-        workers: vec![],
+        workers,
     })
 }

@@ -101,8 +101,43 @@ pub async fn register_with(
             return Ok(previous);
         }
     }
-    let id = Uuid::now_v7();
+    // The reference first: reserving a block takes a connection of its own, never while holding one.
     let reference = references.next(pool, &feedback.site, feedback.received_at).await?;
+    let mut tx = pool.begin().await?;
+    let registered = write_feedback(&mut tx, reference, public_url, feedback, registered_by, &extras).await?;
+    if let Some(idem) = &idempotency {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (key, request_hash, status, response) VALUES ($1, $2, 201, $3)
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(idem.key)
+        .bind(&idem.request_hash)
+        .bind(serde_json::to_value(&registered).expect("serialisable"))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            // A concurrent request with the same key won: drop ours and answer as it did.
+            tx.rollback().await?;
+            return Ok(earlier_answer(pool, idem).await?.unwrap_or(Outcome::KeyReused));
+        }
+    }
+    tx.commit().await?;
+    Ok(Outcome::Created(registered))
+}
+
+/// Writes the register row, its attachment rows and its `feedback.received` event inside `tx` (the
+/// caller commits). `reference` comes from [`ReferenceAllocator::next`], called before the transaction
+/// began (it may need a connection of its own); a rollback leaves a gap in the numbering, never a duplicate.
+pub async fn write_feedback(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    reference: String,
+    public_url: &str,
+    feedback: NewFeedback,
+    registered_by: Option<&str>,
+    extras: &Extras,
+) -> Result<Registered, sqlx::Error> {
+    let id = Uuid::now_v7();
     let mut token = [0u8; 24];
     rand::rng().fill_bytes(&mut token);
     let token = hex(&token);
@@ -128,7 +163,6 @@ pub async fn register_with(
         details["feedback_type"] = serde_json::Value::String(t.clone());
     }
 
-    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO feedback (id, reference, site, channel, received_at, registered_by, customer_name,
             customer_phone, customer_email, contact_key, anonymous, language, subject, content, details,
@@ -151,7 +185,7 @@ pub async fn register_with(
     .bind(&feedback.content)
     .bind(details)
     .bind(hex(&Sha256::digest(token.as_bytes())))
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
 
     for a in &extras.attachments {
@@ -166,7 +200,7 @@ pub async fn register_with(
         .bind(&a.content_type)
         .bind(&a.file_name)
         .bind(&a.storage_key)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
 
@@ -198,27 +232,8 @@ pub async fn register_with(
                 .collect(),
         },
     );
-    messaging::enqueue(&mut tx, &event).await?;
-
-    if let Some(idem) = &idempotency {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (key, request_hash, status, response) VALUES ($1, $2, 201, $3)
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(idem.key)
-        .bind(&idem.request_hash)
-        .bind(serde_json::to_value(&registered).expect("serialisable"))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            // A concurrent request with the same key won: drop ours and answer as it did.
-            tx.rollback().await?;
-            return Ok(earlier_answer(pool, idem).await?.unwrap_or(Outcome::KeyReused));
-        }
-    }
-    tx.commit().await?;
-    Ok(Outcome::Created(registered))
+    messaging::enqueue(tx, &event).await?;
+    Ok(registered)
 }
 
 async fn earlier_answer(pool: &PgPool, idem: &Idempotency<'_>) -> Result<Option<Outcome>, sqlx::Error> {

@@ -1,5 +1,5 @@
 use axum::{
-    extract::{Query, State},
+    extract::{Path, Query, State},
     Json,
 };
 use chrono::{DateTime, Utc};
@@ -9,7 +9,11 @@ use sqlx::FromRow;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::startup::AppState;
+use crate::{
+    domain::templates::{sample_vars, TemplateError, TemplateInfo, LANGUAGES},
+    sms::segments,
+    startup::AppState,
+};
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -59,4 +63,113 @@ pub async fn list(
     .fetch_all(&state.pool)
     .await?;
     Ok(Json(rows))
+}
+
+/// The message templates, with the languages each exists in.
+#[utoipa::path(get, path = "/api/v1/templates",
+    responses((status = 200, body = [TemplateInfo]), (status = 401)), security(("bearer" = [])))]
+pub async fn templates(State(state): State<AppState>, _staff: auth::Staff) -> Json<Vec<TemplateInfo>> {
+    Json(state.templates.list())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PreviewRequest {
+    /// `zh-CN` (default) or `en`.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// `email` (default) or `sms`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Variables over the sample data (e.g. `{"name": "Alice"}`).
+    #[serde(default)]
+    pub data: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Preview {
+    pub template: String,
+    pub language: String,
+    pub channel: String,
+    pub subject: Option<String>,
+    pub text: String,
+    pub html: Option<String>,
+    /// For SMS: `gsm7` or `ucs2`, and how many parts it costs.
+    pub sms_encoding: Option<String>,
+    pub sms_parts: Option<usize>,
+}
+
+/// Renders a template with sample data (overridden by `data`), as it would be sent.
+#[utoipa::path(post, path = "/api/v1/templates/{name}/preview", params(("name" = String, Path)),
+    request_body = PreviewRequest,
+    responses((status = 200, body = Preview), (status = 400), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn preview(
+    State(state): State<AppState>,
+    _staff: auth::Staff,
+    Path(name): Path<String>,
+    Json(req): Json<PreviewRequest>,
+) -> Result<Json<Preview>, ApiError> {
+    if !state.templates.list().iter().any(|t| t.name == name) {
+        return Err(ApiError::not_found(format!("no template `{name}`")));
+    }
+    let language = req.language.unwrap_or_else(|| "zh-CN".into());
+    if !LANGUAGES.iter().any(|l| language.starts_with(&l[..2])) {
+        return Err(ApiError::invalid("language", "zh-CN or en"));
+    }
+    let channel = req.channel.unwrap_or_else(|| "email".into());
+    let mut vars = sample_vars();
+    match req.data {
+        Some(serde_json::Value::Object(data)) => {
+            for (k, v) in data {
+                vars[k] = v;
+            }
+        }
+        Some(serde_json::Value::Null) | None => {}
+        Some(_) => return Err(ApiError::invalid("data", "an object of template variables")),
+    }
+    let render_error = |e: TemplateError| ApiError::invalid("data", e.to_string());
+    let preview = match channel.as_str() {
+        "email" => {
+            let r = state.templates.render(&name, &language, &vars).map_err(render_error)?;
+            Preview {
+                template: name,
+                language,
+                channel,
+                subject: Some(r.subject),
+                text: r.body,
+                html: Some(r.html),
+                sms_encoding: None,
+                sms_parts: None,
+            }
+        }
+        "sms" => {
+            let text = segments::truncate(
+                &state
+                    .templates
+                    .render_sms(&name, &language, &vars)
+                    .map_err(render_error)?,
+                state.sms_max_parts,
+            );
+            let s = segments::count(&text);
+            Preview {
+                template: name,
+                language,
+                channel,
+                subject: None,
+                text,
+                html: None,
+                sms_encoding: Some(
+                    if s.encoding == segments::Encoding::Gsm7 {
+                        "gsm7"
+                    } else {
+                        "ucs2"
+                    }
+                    .into(),
+                ),
+                sms_parts: Some(s.parts),
+            }
+        }
+        _ => return Err(ApiError::invalid("channel", "email or sms")),
+    };
+    Ok(Json(preview))
 }

@@ -1,95 +1,111 @@
-//! Sends pending deliveries over SMTP, a bounded number at a time, with retries.
+//! The send queue: one worker per channel (email, SMS) claims its pending deliveries, a bounded number
+//! at a time, so a slow SMTP server never holds up SMS and a slow gateway never holds up email.
 //!
 //! Rows are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work and a
-//! crash mid-send only delays a message. Transient failures (4xx, timeouts, connection errors) are
-//! retried with exponential back-off and jitter; permanent ones (5xx) are recorded as failed.
+//! crash mid-send only delays a message. Transient failures are retried with exponential back-off and
+//! jitter (or the server's `Retry-After`); permanent ones, and transient ones past the last attempt,
+//! are recorded as failed and announce `notification.failed` through the outbox in the same
+//! transaction, so the case shows that someone was not told.
 use std::{sync::Arc, time::Duration};
 
-use anyhow::Context;
-use lettre::{
-    message::header::{ContentType, HeaderName, HeaderValue},
-    transport::smtp::authentication::Credentials,
-    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use contracts::{notification::NotificationFailedV1, Envelope};
+use messaging::OutboxSignal;
+use serde_json::Value;
 use sqlx::{PgPool, Row};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::settings::{SenderSettings, SmtpSecurity, SmtpSettings};
+use crate::settings::SenderSettings;
 
-pub struct Sender {
-    pool: PgPool,
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    smtp: SmtpSettings,
-    settings: SenderSettings,
+/// A delivery claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub site: String,
+    pub correlation_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub case_reference: Option<String>,
+    pub recipient: String,
+    pub recipient_masked: String,
+    pub recipient_kind: String,
+    pub template: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub template_vars: Value,
+    /// Set for SMS to customers: the zone their quiet hours are judged in.
+    pub quiet_hours_tz: Option<String>,
+    pub attempts: i32,
 }
 
-struct Claimed {
-    id: Uuid,
-    recipient: String,
-    subject: String,
-    body: String,
-    message_id: String,
-    in_reply_to: Option<String>,
-    attempts: i32,
-}
-
-/// `Auto-Submitted: auto-generated`, so auto-responders never answer us and no mail loop starts.
-#[derive(Clone)]
-struct AutoSubmitted;
-
-impl lettre::message::header::Header for AutoSubmitted {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-generated".into())
-    }
-}
-
-pub fn transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
-    let builder = match smtp.security {
-        SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
-        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
-    };
-    let mut builder = builder
-        .port(smtp.port)
-        .timeout(Some(Duration::from_millis(smtp.timeout_ms)));
-    if !smtp.username.is_empty() {
-        builder = builder.credentials(Credentials::new(smtp.username.clone(), smtp.password.clone()));
-    }
-    Ok(builder.build())
-}
-
-enum Failure {
-    Transient(String),
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    Transient {
+        error: String,
+        retry_after: Option<Duration>,
+    },
     Permanent(String),
 }
 
+/// What became of one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Accepted; the provider's message id.
+    Sent(String),
+    Failed(Failure),
+    /// Not now (quiet hours): try again at this time, without counting an attempt.
+    Held(DateTime<Utc>),
+}
+
+/// A way of sending: email over SMTP, SMS through a gateway.
+#[async_trait]
+pub trait Channel: Send + Sync + 'static {
+    /// The `channel` column value it sends.
+    fn name(&self) -> &'static str;
+    async fn deliver(&self, d: &Claimed) -> Outcome;
+}
+
+pub struct Sender {
+    pool: PgPool,
+    channel: Arc<dyn Channel>,
+    settings: SenderSettings,
+    concurrency: usize,
+    outbox: OutboxSignal,
+}
+
 impl Sender {
-    pub fn new(pool: PgPool, smtp: SmtpSettings, settings: SenderSettings) -> anyhow::Result<Self> {
-        Ok(Self {
-            transport: transport(&smtp)?,
+    pub fn new(
+        pool: PgPool,
+        channel: Arc<dyn Channel>,
+        settings: SenderSettings,
+        concurrency: usize,
+        outbox: OutboxSignal,
+    ) -> Self {
+        Self {
             pool,
-            smtp,
+            channel,
             settings,
-        })
+            concurrency,
+            outbox,
+        }
     }
 
     pub async fn run(self, stop: CancellationToken) {
         let this = Arc::new(self);
-        let limit = Arc::new(Semaphore::new(this.settings.concurrency.max(1)));
+        let limit = Arc::new(Semaphore::new(this.concurrency.max(1)));
         let mut in_flight = tokio::task::JoinSet::new();
         while !stop.is_cancelled() {
             let free = limit.available_permits() as i64;
             let claimed = if free > 0 {
                 this.claim(free.min(this.settings.batch)).await.unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "cannot claim deliveries");
+                    tracing::warn!(channel = this.channel.name(), error = %e, "cannot claim deliveries");
                     vec![]
                 })
             } else {
@@ -100,7 +116,11 @@ impl Sender {
                 let permit = limit.clone().acquire_owned().await.expect("semaphore never closed");
                 let this = this.clone();
                 in_flight.spawn(async move {
-                    this.send(delivery).await;
+                    let outcome = this.channel.deliver(&delivery).await;
+                    if let Err(e) = this.record(&delivery, outcome).await {
+                        // The lease runs out and the delivery is tried again: at-least-once, never lost.
+                        tracing::warn!(delivery = %delivery.id, error = %e, "could not record the delivery outcome");
+                    }
                     drop(permit);
                 });
             }
@@ -120,37 +140,58 @@ impl Sender {
             "UPDATE deliveries SET status = 'sending', attempts = attempts + 1,
                     next_attempt_at = now() + make_interval(secs => $2)
               WHERE id IN (SELECT id FROM deliveries
-                            WHERE status IN ('pending', 'sending') AND channel = 'email' AND next_attempt_at <= now()
+                            WHERE status IN ('pending', 'sending') AND channel = $3 AND next_attempt_at <= now()
                             ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-          RETURNING id, recipient, subject, body_text, message_id, in_reply_to, attempts",
+          RETURNING id, event_id, event_type, site, correlation_id, case_id, case_reference, recipient,
+                    recipient_masked, recipient_kind, template, subject, body_text, body_html, message_id,
+                    in_reply_to, template_vars, quiet_hours_tz, attempts",
         )
         .bind(n)
         .bind(self.settings.lease_seconds as f64)
+        .bind(self.channel.name())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
             .map(|r| Claimed {
                 id: r.get("id"),
+                event_id: r.get("event_id"),
+                event_type: r.get("event_type"),
+                site: r.get("site"),
+                correlation_id: r.get("correlation_id"),
+                case_id: r.get("case_id"),
+                case_reference: r.get("case_reference"),
                 recipient: r.get("recipient"),
+                recipient_masked: r.get("recipient_masked"),
+                recipient_kind: r.get("recipient_kind"),
+                template: r.get("template"),
                 subject: r.get("subject"),
-                body: r.get("body_text"),
+                body_text: r.get("body_text"),
+                body_html: r.get("body_html"),
                 message_id: r.get("message_id"),
                 in_reply_to: r.get("in_reply_to"),
+                template_vars: r.get("template_vars"),
+                quiet_hours_tz: r.get("quiet_hours_tz"),
                 attempts: r.get("attempts"),
             })
             .collect())
     }
 
-    async fn send(&self, d: Claimed) {
-        let result = match self.message(&d) {
-            Ok(message) => self.transport.send(message).await.map_err(classify),
-            Err(e) => Err(Failure::Permanent(format!("{e:#}"))),
+    async fn record(&self, d: &Claimed, outcome: Outcome) -> Result<(), sqlx::Error> {
+        let channel = self.channel.name();
+        // Servers echo the address in their answers ("<x@y>: recipient rejected"): the log, the
+        // delivery row and the event get the masked form only.
+        let outcome = match outcome {
+            Outcome::Failed(Failure::Transient { error, retry_after }) => Outcome::Failed(Failure::Transient {
+                error: scrub(&error, d),
+                retry_after,
+            }),
+            Outcome::Failed(Failure::Permanent(error)) => Outcome::Failed(Failure::Permanent(scrub(&error, d))),
+            other => other,
         };
-        let update = match result {
-            Ok(response) => {
-                metrics::counter!("notifications_sent_total", "channel" => "email").increment(1);
-                let provider_id = response.message().collect::<Vec<_>>().join(" ");
+        match outcome {
+            Outcome::Sent(provider_id) => {
+                metrics::counter!("notifications_sent_total", "channel" => channel).increment(1);
                 sqlx::query(
                     "UPDATE deliveries SET status = 'sent', sent_at = now(), last_error = NULL,
                             provider_message_id = $2 WHERE id = $1",
@@ -158,15 +199,28 @@ impl Sender {
                 .bind(d.id)
                 .bind(provider_id)
                 .execute(&self.pool)
-                .await
+                .await?;
             }
-            Err(Failure::Transient(error)) if d.attempts < self.settings.max_attempts => {
+            Outcome::Held(until) => {
+                tracing::info!(delivery = %d.id, %channel, %until, "held until quiet hours end");
+                sqlx::query(
+                    "UPDATE deliveries SET status = 'pending', attempts = attempts - 1, next_attempt_at = $2
+                      WHERE id = $1",
+                )
+                .bind(d.id)
+                .bind(until)
+                .execute(&self.pool)
+                .await?;
+            }
+            Outcome::Failed(Failure::Transient { error, retry_after }) if d.attempts < self.settings.max_attempts => {
                 let delay = backoff(
                     self.settings.retry_base_ms,
                     self.settings.retry_max_ms,
                     d.attempts as u32,
-                );
-                tracing::warn!(delivery = %d.id, attempt = d.attempts, %error, "email deferred; will retry");
+                )
+                .max(retry_after.unwrap_or_default());
+                metrics::counter!("notifications_retried_total", "channel" => channel).increment(1);
+                tracing::warn!(delivery = %d.id, %channel, attempt = d.attempts, %error, "deferred; will retry");
                 sqlx::query(
                     "UPDATE deliveries SET status = 'pending', last_error = $2,
                             next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
@@ -175,52 +229,78 @@ impl Sender {
                 .bind(&error)
                 .bind(delay.as_secs_f64())
                 .execute(&self.pool)
-                .await
+                .await?;
             }
-            Err(Failure::Transient(error)) | Err(Failure::Permanent(error)) => {
-                metrics::counter!("notifications_failed_total", "channel" => "email").increment(1);
-                tracing::error!(delivery = %d.id, attempt = d.attempts, %error, "email failed permanently");
-                sqlx::query("UPDATE deliveries SET status = 'failed', last_error = $2 WHERE id = $1")
-                    .bind(d.id)
-                    .bind(&error)
-                    .execute(&self.pool)
-                    .await
+            Outcome::Failed(Failure::Transient { error, .. } | Failure::Permanent(error)) => {
+                self.fail(d, &error).await?;
             }
-        };
-        if let Err(e) = update {
-            // The lease runs out and the delivery is tried again: at-least-once, never lost.
-            tracing::warn!(delivery = %d.id, error = %e, "could not record the delivery outcome");
         }
+        Ok(())
     }
 
-    fn message(&self, d: &Claimed) -> anyhow::Result<Message> {
-        let mut builder = Message::builder();
-        if let Some(parent) = &d.in_reply_to {
-            // Threading: the customer's mail client shows the conversation, and their reply carries
-            // our Message-IDs back to intake.
-            builder = builder.in_reply_to(parent.clone()).references(parent.clone());
+    /// Failed for good: the row and the event in one transaction.
+    async fn fail(&self, d: &Claimed, error: &str) -> Result<(), sqlx::Error> {
+        let channel = self.channel.name();
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE deliveries SET status = 'failed', last_error = $2 WHERE id = $1 AND status = 'sending'",
+        )
+        .bind(d.id)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            // Someone else (a replica after our lease ran out) already recorded it.
+            return tx.commit().await;
         }
-        builder
-            .from(self.smtp.from.parse().context("smtp.from")?)
-            .to(d.recipient.parse().context("recipient address")?)
-            .subject(&d.subject)
-            .message_id(Some(d.message_id.clone()))
-            .header(AutoSubmitted)
-            .header(ContentType::TEXT_PLAIN)
-            .body(d.body.clone())
-            .context("building the message")
+        let event = Envelope::new(
+            d.site.clone(),
+            d.correlation_id.unwrap_or(d.event_id),
+            NotificationFailedV1 {
+                delivery_id: d.id,
+                case_id: d.case_id,
+                case_reference: d.case_reference.clone(),
+                event_id: d.event_id,
+                event_type: d.event_type.clone(),
+                channel: channel.to_owned(),
+                template: d.template.clone(),
+                recipient_kind: d.recipient_kind.clone(),
+                recipient_masked: d.recipient_masked.clone(),
+                error: error.to_owned(),
+                attempts: d.attempts.max(0) as u32,
+                failed_at: Utc::now(),
+            },
+        );
+        messaging::outbox::enqueue(&mut tx, &event).await?;
+        tx.commit().await?;
+        self.outbox.notify();
+        metrics::counter!("notifications_failed_total", "channel" => channel).increment(1);
+        tracing::error!(delivery = %d.id, %channel, attempt = d.attempts, %error, "failed permanently");
+        Ok(())
     }
 }
 
-fn classify(e: lettre::transport::smtp::Error) -> Failure {
-    if e.is_permanent() {
-        Failure::Permanent(e.to_string())
-    } else {
-        Failure::Transient(e.to_string())
+fn scrub(error: &str, d: &Claimed) -> String {
+    if d.recipient.is_empty() {
+        return error.to_owned();
     }
+    error.replace(&d.recipient, &d.recipient_masked)
 }
 
-fn backoff(base_ms: u64, max_ms: u64, attempt: u32) -> Duration {
+pub fn backoff(base_ms: u64, max_ms: u64, attempt: u32) -> Duration {
     let ceiling = base_ms.saturating_mul(1u64 << attempt.min(20)).min(max_ms).max(1);
     Duration::from_millis(rand::random_range(ceiling / 2..=ceiling))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_grows_with_jitter_up_to_the_cap() {
+        for attempt in 1..30 {
+            let d = super::backoff(1000, 60_000, attempt).as_millis() as u64;
+            let ceiling = (1000u64 << attempt.min(20)).min(60_000);
+            assert!(d >= ceiling / 2 && d <= ceiling, "attempt {attempt}: {d}");
+        }
+    }
 }

@@ -1,9 +1,14 @@
 use auth::AuthSettings;
 use messaging::BusSettings;
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use settings::{DatabaseSettings, HttpSettings, SitesSettings};
 
-use crate::domain::{directory::Directory, rules::Rule};
+use crate::{
+    domain::{directory::Directory, rules::Rule},
+    quiet_hours::{QuietHours, Zone},
+};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -14,6 +19,9 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub smtp: SmtpSettings,
     pub sender: SenderSettings,
+    pub sms: SmsSettings,
+    pub local_time: LocalTime,
+    pub links: Links,
     pub rules: Vec<Rule>,
     pub directory: Directory,
 }
@@ -49,10 +57,106 @@ pub struct SenderSettings {
     pub lease_seconds: i64,
 }
 
+/// SMS: which gateway, how many at once, and when customers may not be texted.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmsSettings {
+    pub provider: SmsProviderKind,
+    /// Requests in flight at once; a slow gateway holds only these (email has its own).
+    pub concurrency: usize,
+    pub timeout_ms: u64,
+    /// Longer texts are cut to this many parts.
+    pub max_parts: usize,
+    /// No SMS to customers inside this window (local time); they wait until it ends.
+    pub quiet_hours: QuietHours,
+    pub twilio: TwilioSettings,
+    pub aliyun: AliyunSettings,
+    pub webhook: WebhookSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProviderKind {
+    /// SMS switched off: rules with `channel = "sms"` create no deliveries.
+    None,
+    Twilio,
+    Aliyun,
+    Webhook,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TwilioSettings {
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    /// Sender number, or a Messaging Service SID (`MG…`).
+    pub from: String,
+    /// Added to national numbers (Twilio wants E.164).
+    pub default_country_code: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AliyunSettings {
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub sign_name: String,
+    pub region: String,
+    /// Our template name → the template code registered with Aliyun.
+    #[serde(default)]
+    pub templates: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    pub url: String,
+    pub secret: String,
+}
+
+/// The development default of `sms.webhook.secret`, refused in production.
+pub const DEV_WEBHOOK_SECRET: &str = "dev-only-sms-webhook-secret";
+
+/// Where links in messages point.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Links {
+    /// Reporting's base URL as staff reach it; `report.issued` carries the path.
+    pub reporting_url: String,
+}
+
+/// The sites' time zones: dates in messages and SMS quiet hours are local to the case's site.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LocalTime {
+    pub time_zone: Zone,
+    #[serde(default)]
+    pub site_time_zones: HashMap<String, Zone>,
+}
+
+impl LocalTime {
+    pub fn zone_for(&self, site: &str) -> Zone {
+        *self.site_time_zones.get(site).unwrap_or(&self.time_zone)
+    }
+}
+
 impl Settings {
     pub fn load() -> Result<Self, settings::SettingsError> {
         let s: Settings = settings::load(include_str!("../config/default.toml"))?;
         settings::require_changed_in_production("auth.secret", &s.auth.secret, auth::DEV_SECRET)?;
+        // The gateway's credentials: empty (the default) or the development key is refused in production.
+        match s.sms.provider {
+            SmsProviderKind::Webhook => settings::require_changed_in_production(
+                "sms.webhook.secret",
+                &s.sms.webhook.secret,
+                DEV_WEBHOOK_SECRET,
+            )?,
+            SmsProviderKind::Twilio => {
+                settings::require_changed_in_production("sms.twilio.auth_token", &s.sms.twilio.auth_token, "")?
+            }
+            SmsProviderKind::Aliyun => settings::require_changed_in_production(
+                "sms.aliyun.access_key_secret",
+                &s.sms.aliyun.access_key_secret,
+                "",
+            )?,
+            SmsProviderKind::None => {}
+        }
         Ok(s)
     }
 }

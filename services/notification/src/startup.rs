@@ -2,17 +2,30 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use auth::AuthKeys;
-use axum::{extract::FromRef, routing::get, Json, Router};
+use axum::{
+    extract::FromRef,
+    routing::{get, post},
+    Json, Router,
+};
 use messaging::{Bus, ConsumerGroup, OutboxRelay, OutboxSignal, Topology};
 use sqlx::PgPool;
 use utoipa::OpenApi;
 
-use crate::{handlers, routes, sender::Sender, settings::Settings};
+use crate::{
+    domain::templates::Templates,
+    email::Email,
+    handlers, routes,
+    sender::{Channel, Sender},
+    settings::Settings,
+    sms,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub keys: AuthKeys,
+    pub templates: Arc<Templates>,
+    pub sms_max_parts: usize,
 }
 
 impl FromRef<AppState> for AuthKeys {
@@ -27,7 +40,7 @@ impl FromRef<AppState> for AuthKeys {
         title = "Notification",
         description = "Email and SMS to departments, staff and customers."
     ),
-    paths(routes::list)
+    paths(routes::list, routes::templates, routes::preview)
 )]
 pub struct ApiDoc;
 
@@ -42,6 +55,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     let bus = Bus::new(settings.bus.clone(), "notification");
     let outbox = OutboxSignal::default();
     let settings = Arc::new(settings);
+    let templates = Arc::new(Templates::new().context("templates")?);
     let consumers = ConsumerGroup {
         bus: bus.clone(),
         pool: pool.clone(),
@@ -52,18 +66,43 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         },
         handler: Arc::new(handlers::NotificationHandler {
             settings: settings.clone(),
-            templates: Arc::new(crate::domain::templates::Templates::new().context("templates")?),
+            templates: templates.clone(),
         }),
         outbox: outbox.clone(),
     };
     consumers.declare().await.context("declaring notification's queues")?;
-    let sender = Sender::new(pool.clone(), settings.smtp.clone(), settings.sender.clone())?;
+    // One sender per channel, each with its own concurrency: a slow gateway never holds up email.
+    let mut senders = vec![Sender::new(
+        pool.clone(),
+        Arc::new(Email::new(settings.smtp.clone())?) as Arc<dyn Channel>,
+        settings.sender.clone(),
+        settings.sender.concurrency,
+        outbox.clone(),
+    )];
+    if let Some(provider) = sms::provider(&settings.sms) {
+        let channel = sms::channel::Sms::new(
+            provider,
+            std::time::Duration::from_millis(settings.sms.timeout_ms),
+            settings.sms.quiet_hours,
+        )?;
+        senders.push(Sender::new(
+            pool.clone(),
+            Arc::new(channel),
+            settings.sender.clone(),
+            settings.sms.concurrency,
+            outbox.clone(),
+        ));
+    }
     let state = AppState {
         pool: pool.clone(),
         keys: AuthKeys::new(&settings.auth.secret),
+        templates,
+        sms_max_parts: settings.sms.max_parts,
     };
     let router = Router::new()
         .route("/api/v1/notifications", get(routes::list))
+        .route("/api/v1/templates", get(routes::templates))
+        .route("/api/v1/templates/{name}/preview", post(routes::preview))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
@@ -77,6 +116,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         relay: OutboxRelay::new(pool, bus.clone(), outbox),
         bus,
         consumers: Some(consumers),
-        workers: vec![Box::new(move |stop| Box::pin(sender.run(stop)))],
+        workers: senders
+            .into_iter()
+            .map(|sender| -> server::Worker { Box::new(move |stop| Box::pin(sender.run(stop))) })
+            .collect(),
     })
 }

@@ -1,8 +1,12 @@
 //! Reporting: read models updated from events, and the statistics and reports built on them.
 #![forbid(unsafe_code)]
 
+pub mod charts;
 pub mod handlers;
-pub mod period;
+pub mod issue;
+/// Report periods live with the calendar: the scheduler computes when they fall due.
+pub use calendar::period;
+pub mod rebuild;
 pub mod report;
 pub mod routes;
 pub mod settings;

@@ -48,7 +48,7 @@ pub async fn daily(
     .bind(q.site)
     .bind(q.from)
     .bind(q.to)
-    .bind(&state.timezone)
+    .bind(state.tz.name())
     .fetch_all(&state.pool)
     .await?;
     Ok(Json(rows))

@@ -17,6 +17,10 @@ pub struct Settings {
     pub sla: SlaSettings,
     /// Working calendars of the sites (`[calendar]`).
     pub calendar: CalendarSettings,
+    /// When revisits are due (`[revisit]`, domain.md §5).
+    pub revisit: crate::domain::revisit_policy::RevisitPolicy,
+    /// When periodic reports fall due (`[reports]`, domain.md §6).
+    pub reports: crate::report_due::ReportSchedule,
 }
 
 /// The validated `[sla]` section.

@@ -25,7 +25,7 @@ impl FromRef<AppState> for AuthKeys {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Scheduler", description = "Deadlines, escalations and revisit timers."),
-    paths(routes::deadlines)
+    paths(routes::deadlines, crate::policies::documented)
 )]
 pub struct ApiDoc;
 
@@ -61,6 +61,22 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         settings: settings.firing.clone(),
         outbox: outbox.clone(),
     };
+    let revisit_firing = crate::revisit_firing::RevisitFiring {
+        pool: pool.clone(),
+        settings: settings.firing.clone(),
+        outbox: outbox.clone(),
+    };
+    let report_timer = crate::report_due::ReportTimer {
+        pool: pool.clone(),
+        schedule: settings.reports.clone(),
+        sites: settings.sites.served(),
+        outbox: outbox.clone(),
+    };
+    let policy_sync = crate::policy_sync::PolicySync {
+        pool: pool.clone(),
+        settings: settings.clone(),
+        calendars: calendars.clone(),
+    };
     let state = AppState {
         pool: pool.clone(),
         calendars,
@@ -68,6 +84,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/cases/{id}/deadlines", get(routes::deadlines))
+        .route("/api/v1/policies", crate::policies::route(&settings))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
@@ -81,6 +98,11 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         relay: OutboxRelay::new(pool, bus.clone(), outbox),
         bus,
         consumers: Some(consumers),
-        workers: vec![Box::new(move |stop| Box::pin(firing.run(stop)))],
+        workers: vec![
+            Box::new(move |stop| Box::pin(firing.run(stop))),
+            Box::new(move |stop| Box::pin(revisit_firing.run(stop))),
+            Box::new(move |stop| Box::pin(report_timer.run(stop))),
+            Box::new(move |stop| Box::pin(policy_sync.run(stop))),
+        ],
     })
 }

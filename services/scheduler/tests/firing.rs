@@ -57,12 +57,12 @@ impl Fixture {
         }
     }
 
-    /// (event type, clock, level) of every event emitted, in order.
+    /// (event type, clock, level, late) of every timer event fired, in order.
     async fn emitted(&self) -> Vec<(String, String, i64, bool)> {
         sqlx::query_as(
             "SELECT event_type, payload->'data'->>'clock', coalesce((payload->'data'->>'level')::bigint, 0),
                     (payload->'data'->>'late')::bool
-               FROM outbox ORDER BY seq",
+               FROM outbox WHERE event_type <> 'deadline.stopped' ORDER BY seq",
         )
         .fetch_all(&self.pool)
         .await
@@ -157,6 +157,18 @@ async fn clocks_follow_the_2026_calendar_fire_in_order_once_and_stop_when_met() 
         !warnings.iter().any(|e| e.1 == "registration"),
         "a met clock fires nothing"
     );
+    // Stopping it was announced once for reporting: met, with the working time it took.
+    let stopped: Vec<(String, bool, i64)> = sqlx::query_as(
+        "SELECT payload->'data'->>'clock', (payload->'data'->>'met')::bool,
+                (payload->'data'->>'working_seconds')::bigint
+           FROM outbox WHERE event_type = 'deadline.stopped'",
+    )
+    .fetch_all(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(stopped.len(), 1, "{stopped:?}");
+    assert_eq!((stopped[0].0.as_str(), stopped[0].1), ("registration", true));
+    assert!(stopped[0].2 > 0 && stopped[0].2 <= 24 * 3600, "{stopped:?}");
     // Firing again at the same instant fires nothing more.
     firing.fire_due(t("2026-09-25T06:00:00+08:00")).await.unwrap();
     assert_eq!(f.emitted().await.len(), warnings.len());

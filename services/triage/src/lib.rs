@@ -3,6 +3,7 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod revisits;
 pub mod routes;
 pub mod settings;
 pub mod staff;

@@ -22,8 +22,28 @@ pub struct Settings {
     pub lists: ListSettings,
     pub dedup: crate::domain::dedup::DedupSettings,
     pub login: LoginSettings,
+    /// Revisits (回访): call windows, roles, questionnaire (domain.md §5).
+    pub revisit: crate::domain::revisit::RevisitSettings,
     #[serde(default)]
     pub assignment: crate::domain::assignment::AssignmentSettings,
+    pub quality: QualitySettings,
+}
+
+/// 8D, regulator reports and CAPA (domain.md §4).
+#[derive(Debug, Clone, Deserialize)]
+pub struct QualitySettings {
+    pub eight_d: EightDSettings,
+    pub regulator: crate::domain::regulator::RegulatorSettings,
+    pub capa: crate::domain::capa::CapaSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EightDSettings {
+    /// Case categories answered with an 8D report.
+    pub categories: Vec<String>,
+    pub editor_roles: Vec<auth::Role>,
+    /// The root-cause categories D4 chooses from (the Pareto of causes in the reports).
+    pub cause_categories: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -39,8 +39,32 @@ impl FromRef<AppState> for AuthKeys {
         routes::actions::act,
         routes::actions::approve_claim,
         routes::actions::reject_claim,
+        routes::quality::get_eight_d,
+        routes::quality::edit_eight_d,
+        routes::quality::add_eight_d_action,
+        routes::quality::eight_d_action_done,
+        routes::quality::verify_eight_d_action,
+        routes::quality::close_eight_d,
+        routes::quality::eight_d_document,
+        routes::quality::send_eight_d,
+        routes::quality::get_regulator_report,
+        routes::quality::edit_regulator_report,
+        routes::quality::approve_regulator_report,
+        routes::quality::submit_regulator_report,
+        routes::capa::create,
+        routes::capa::list,
+        routes::capa::get,
+        routes::capa::act,
+        routes::revisits::list,
+        routes::revisits::create,
+        routes::revisits::get_one,
+        routes::revisits::questionnaire,
+        routes::revisits::attempt,
+        routes::revisits::outcome,
+        routes::revisits::close,
         routes::staff::login,
-        routes::staff::create
+        routes::staff::create,
+        routes::rules::get_rules
     )
 )]
 pub struct ApiDoc;
@@ -53,6 +77,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         std::time::Duration::from_secs(30),
     )
     .await?;
+    settings.revisit.validate().map_err(anyhow::Error::msg)?;
     crate::staff::ensure_first_admin(&pool, &settings).await?;
     let bus = Bus::new(settings.bus.clone(), "triage");
     let outbox = OutboxSignal::default();
@@ -80,11 +105,55 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     let router = Router::new()
         .route("/api/v1/auth/login", post(routes::staff::login))
         .route("/api/v1/staff", post(routes::staff::create))
+        .route("/api/v1/rules", get(routes::rules::get_rules))
         .route("/api/v1/cases", get(routes::cases::list))
         .route("/api/v1/cases/{id}", get(routes::cases::get_case))
         .route("/api/v1/cases/{id}/claim/approve", post(routes::actions::approve_claim))
         .route("/api/v1/cases/{id}/claim/reject", post(routes::actions::reject_claim))
         .route("/api/v1/cases/{id}/{action}", post(routes::actions::act))
+        .route(
+            "/api/v1/cases/{id}/8d",
+            get(routes::quality::get_eight_d).put(routes::quality::edit_eight_d),
+        )
+        .route(
+            "/api/v1/cases/{id}/8d/actions",
+            post(routes::quality::add_eight_d_action),
+        )
+        .route(
+            "/api/v1/cases/{id}/8d/actions/{action_id}/done",
+            post(routes::quality::eight_d_action_done),
+        )
+        .route(
+            "/api/v1/cases/{id}/8d/actions/{action_id}/verify",
+            post(routes::quality::verify_eight_d_action),
+        )
+        .route("/api/v1/cases/{id}/8d/close", post(routes::quality::close_eight_d))
+        .route("/api/v1/cases/{id}/8d/document", get(routes::quality::eight_d_document))
+        .route("/api/v1/cases/{id}/8d/send", post(routes::quality::send_eight_d))
+        .route(
+            "/api/v1/cases/{id}/regulator-report",
+            get(routes::quality::get_regulator_report).put(routes::quality::edit_regulator_report),
+        )
+        .route(
+            "/api/v1/cases/{id}/regulator-report/approve",
+            post(routes::quality::approve_regulator_report),
+        )
+        .route(
+            "/api/v1/cases/{id}/regulator-report/submit",
+            post(routes::quality::submit_regulator_report),
+        )
+        .route("/api/v1/capa", post(routes::capa::create).get(routes::capa::list))
+        .route("/api/v1/capa/{id}", get(routes::capa::get))
+        .route("/api/v1/capa/{id}/{action}", post(routes::capa::act))
+        .route(
+            "/api/v1/revisits",
+            get(routes::revisits::list).post(routes::revisits::create),
+        )
+        .route("/api/v1/revisits/questionnaire", get(routes::revisits::questionnaire))
+        .route("/api/v1/revisits/{id}", get(routes::revisits::get_one))
+        .route("/api/v1/revisits/{id}/attempts", post(routes::revisits::attempt))
+        .route("/api/v1/revisits/{id}/outcome", post(routes::revisits::outcome))
+        .route("/api/v1/revisits/{id}/close", post(routes::revisits::close))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())

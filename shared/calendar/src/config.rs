@@ -60,6 +60,10 @@ pub struct SiteConfig {
     /// The site's own make-up working days.
     #[serde(default)]
     pub makeup_days: Vec<MakeupDayEntry>,
+    /// iCalendar files of holidays and make-up working days (e.g. a company's or a region's feed), read when
+    /// the calendar is built; they override the base calendar, `holidays`/`makeup_days` override them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ics_files: Vec<std::path::PathBuf>,
 }
 
 /// Working intervals per weekday; a missing or empty list is a day off.
@@ -174,6 +178,13 @@ impl SiteConfig {
             Some("cn") => china::special_days(),
             Some(other) => return Err(CalendarError::UnknownBaseCalendar(other.to_string())),
         };
+        for path in &self.ics_files {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CalendarError::Config(format!("ics file {}: {e}", path.display())))?;
+            let days = crate::ics::parse_ics(&text)
+                .map_err(|e| CalendarError::Config(format!("ics file {}: {e}", path.display())))?;
+            special.merge_over(&days);
+        }
         special.merge_over(&build_special_days(&self.holidays, &self.makeup_days)?);
         let mut calendar = Calendar::new(tz, week, special)?.with_day_deadline(self.day_deadline);
         if let Some(hours) = &self.makeup_hours {

@@ -44,6 +44,7 @@ mod explain;
 mod holidays;
 pub mod ics;
 mod localtime;
+pub mod period;
 mod schedule;
 mod span;
 

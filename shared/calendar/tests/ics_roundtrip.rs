@@ -115,3 +115,35 @@ fn unsupported_or_broken_events_are_errors() {
         Err(CalendarError::Ics { line: 2, .. })
     ));
 }
+
+#[test]
+fn a_site_configuration_reads_its_ics_files_under_its_own_entries() {
+    let path = format!("{}/tests/data/sample.ics", env!("CARGO_MANIFEST_DIR"));
+    let cal = Calendar::from_toml_str(&format!(
+        r#"
+        time_zone = "Asia/Shanghai"
+        ics_files = ["{path}"]
+        [hours]
+        mon = ["09:00-17:00"]
+        tue = ["09:00-17:00"]
+        wed = ["09:00-17:00"]
+        thu = ["09:00-17:00"]
+        fri = ["09:00-17:00"]
+        [[holidays]]
+        name = "Our own name"
+        start = "2026-10-02"
+        "#
+    ))
+    .unwrap();
+    // From the feed: National Day is off; the explicit entry wins over the feed's name.
+    assert!(!cal.is_working_day(date("2026-10-05")));
+    assert!(cal.is_working_day(date("2026-10-09")));
+    assert_eq!(cal.special_days().holiday(date("2026-10-02")), Some("Our own name"));
+    let missing = Calendar::from_toml_str(
+        r#"
+        time_zone = "Asia/Shanghai"
+        ics_files = ["/nonexistent/holidays.ics"]
+        "#,
+    );
+    assert!(matches!(missing, Err(CalendarError::Config(m)) if m.contains("/nonexistent/holidays.ics")));
+}

@@ -58,3 +58,26 @@ impl Event for DeadlineEscalatedV1 {
     const TYPE: &'static str = "deadline.escalated";
     const VERSION: u32 = 1;
 }
+
+/// A clock stopped: the case reached the clock's stop event (or was closed, rejected or merged). `met` when it
+/// stopped at or before its due time. Reporting counts timeliness per clock from these.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeadlineStoppedV1 {
+    pub case_id: Uuid,
+    pub case_reference: String,
+    pub clock: String,
+    pub department: String,
+    pub started_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub stopped_at: DateTime<Utc>,
+    pub met: bool,
+    /// Working time from start to stop, pauses excluded, in seconds.
+    pub working_seconds: i64,
+    /// Escalation levels reached before it stopped (0 = none).
+    pub level: u32,
+}
+
+impl Event for DeadlineStoppedV1 {
+    const TYPE: &'static str = "deadline.stopped";
+    const VERSION: u32 = 1;
+}

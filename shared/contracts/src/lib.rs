@@ -9,5 +9,9 @@ pub mod case;
 pub mod deadline;
 pub mod envelope;
 pub mod feedback;
+pub mod followup;
+pub mod notification;
+pub mod report;
+pub mod revisit;
 
 pub use envelope::{Envelope, Event, RawEnvelope};

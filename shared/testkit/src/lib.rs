@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod imap;
 pub mod mail;
 pub mod rabbit;
 pub mod services;

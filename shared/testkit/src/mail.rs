@@ -75,26 +75,65 @@ pub fn workspace_root() -> PathBuf {
 
 /// The decoded value of a header in a raw message (first occurrence, unfolded).
 pub fn header(raw: &str, name: &str) -> Option<String> {
-    let lines = raw.split("\r\n").flat_map(|l| l.split('\n'));
+    let mut lines = raw.split("\r\n").flat_map(|l| l.split('\n')).peekable();
     let prefix = format!("{}:", name.to_ascii_lowercase());
-    for line in lines {
+    while let Some(line) = lines.next() {
         if line.is_empty() {
             return None;
         }
         if line.to_ascii_lowercase().starts_with(&prefix) {
-            return Some(line[prefix.len()..].trim().to_owned());
+            let mut value = line[prefix.len()..].to_owned();
+            // Unfolding: continuation lines start with white space (RFC 5322 §2.2.3).
+            while let Some(next) = lines.next_if(|l| l.starts_with([' ', '\t'])) {
+                value.push_str(next);
+            }
+            return Some(value.trim().to_owned());
         }
     }
     None
 }
 
-/// The body of a single-part message, decoded from quoted-printable or base64.
+/// The plain-text body: of a single-part message, or the `text/plain` part of a multipart one,
+/// decoded from quoted-printable or base64.
 pub fn body_text(raw: &str) -> String {
-    let body = raw
-        .split_once("\r\n\r\n")
+    part(raw, "text/plain").unwrap_or_else(|| decode_body(raw))
+}
+
+/// The `text/html` part of a multipart message, decoded.
+pub fn body_html(raw: &str) -> Option<String> {
+    part(raw, "text/html")
+}
+
+/// The decoded body of the first part (at any depth) whose Content-Type is `content_type`.
+pub fn part(raw: &str, content_type: &str) -> Option<String> {
+    let ct = header(raw, "Content-Type").unwrap_or_default();
+    if !ct.to_ascii_lowercase().starts_with("multipart/") {
+        return ct
+            .to_ascii_lowercase()
+            .starts_with(content_type)
+            .then(|| decode_body(raw));
+    }
+    let boundary = ct
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()?
+        .trim_matches('"')
+        .to_owned();
+    let body = split_body(raw).1;
+    body.split(&format!("--{boundary}"))
+        .skip(1)
+        .take_while(|p| !p.starts_with("--"))
+        .find_map(|p| part(p.trim_start_matches(['\r', '\n']), content_type))
+}
+
+fn split_body(raw: &str) -> (&str, &str) {
+    raw.split_once("\r\n\r\n")
         .or_else(|| raw.split_once("\n\n"))
-        .map(|(_, b)| b)
-        .unwrap_or("");
+        .unwrap_or((raw, ""))
+}
+
+fn decode_body(raw: &str) -> String {
+    let body = split_body(raw).1;
     match header(raw, "Content-Transfer-Encoding")
         .map(|e| e.to_ascii_lowercase())
         .as_deref()
@@ -148,5 +187,16 @@ mod tests {
     fn decodes_the_transfer_encodings() {
         assert_eq!(super::decode_quoted_printable("a=3Db=\r\nc =E4=BD=A0"), "a=bc 你");
         assert_eq!(super::decode_base64("5L2g5aW9IGhp"), "你好 hi");
+    }
+
+    #[test]
+    fn multipart_alternative_parts_are_found_and_decoded() {
+        let raw = "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary=\"b1\"\r\n\r\n\
+                   --b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n5L2g5aW9IGhp\r\n\
+                   --b1\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n<p>hi</p>\r\n--b1--\r\n";
+        assert_eq!(super::body_text(raw), "你好 hi");
+        assert_eq!(super::body_html(raw).unwrap().trim(), "<p>hi</p>");
+        assert_eq!(super::body_text("Subject: y\r\n\r\nplain"), "plain");
+        assert_eq!(super::body_html("Subject: y\r\n\r\nplain"), None);
     }
 }

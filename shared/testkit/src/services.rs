@@ -14,6 +14,9 @@ use crate::Infra;
 
 pub const SERVICES: [&str; 5] = ["intake", "triage", "notification", "reporting", "scheduler"];
 
+/// The staff console: no database, it calls the five services (started on demand, [`Stack::start_console`]).
+pub const CONSOLE: &str = "console";
+
 pub struct StackOptions {
     pub amqp_url: String,
     /// When set, the stack gets its own vhost on this node, deleted when the stack is dropped.
@@ -96,6 +99,13 @@ impl Stack {
         Ok(stack)
     }
 
+    /// Starts the staff console against this stack's services; its URL is then `url(CONSOLE)`.
+    pub async fn start_console(&mut self) -> anyhow::Result<()> {
+        self.ports.insert(CONSOLE, crate::free_port());
+        self.spawn(CONSOLE)?;
+        self.wait_ready(CONSOLE).await
+    }
+
     /// The broker URL the services use (their own vhost when one was made).
     pub fn amqp_url(&self) -> &str {
         &self
@@ -129,11 +139,21 @@ impl Stack {
             .create(true)
             .append(true)
             .open(self.log_dir.join(format!("{svc}.log")))?;
-        let child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        command
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("APP__HTTP__PORT", self.ports[svc].to_string())
-            .env("APP__HTTP__PUBLIC_URL", self.url(svc))
-            .env("APP__DATABASE__URL", &self.databases[svc])
+            .env("APP__HTTP__PUBLIC_URL", self.url(svc));
+        // The console has no database of its own.
+        if let Some(database) = self.databases.get(svc) {
+            command.env("APP__DATABASE__URL", database);
+        }
+        if svc == CONSOLE {
+            for backend in SERVICES {
+                command.env(format!("APP__BACKENDS__{}", backend.to_uppercase()), self.url(backend));
+            }
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

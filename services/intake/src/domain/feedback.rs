@@ -299,6 +299,7 @@ pub(crate) fn test_settings() -> IntakeSettings {
         max_subject_chars: 100,
         max_name_chars: 50,
         max_field_chars: 50,
+        customer_lookup_roles: vec![auth::Role::Agent],
     }
 }
 

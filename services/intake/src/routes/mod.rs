@@ -1,2 +1,4 @@
 pub mod calls;
+pub mod customers;
+pub mod email;
 pub mod feedback;

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod policy;
+pub mod revisit_policy;
 
 pub use clock::{ClockError, ClockExplanation, ClockState, ClockStatus, Timer, TimerKind};
 pub use policy::{clocks_for, ClockPolicy, EscalationLevel, Role, SlaPolicy};

@@ -1,18 +1,25 @@
 //! Case events → SLA clocks: started when a case opens (or is resolved, for tracking), stopped,
 //! paused, resumed, extended and recomputed as the case moves (domain.md §3).
+pub mod revisit;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::{
     case::{CaseChangedV1, CaseOpenedV1},
+    deadline::DeadlineStoppedV1,
     Envelope, Event, RawEnvelope,
 };
 use messaging::{Handler, HandlerError};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::{calendars::Calendars, domain::clock::ClockState, settings::Settings};
+use crate::{
+    calendars::Calendars,
+    domain::clock::{ClockState, ClockStatus},
+    settings::Settings,
+};
 
 pub const EVENT_TYPES: &[&str] = &[CaseOpenedV1::TYPE, CaseChangedV1::TYPE];
 
@@ -51,6 +58,8 @@ fn lifecycle_event(action: &str) -> Option<&'static str> {
         "record_containment" => "case.contained",
         "propose_plan" => "case.plan_proposed",
         "resolve" => "case.resolved",
+        // The 8D report sent to the customer is the formal reply with root cause and actions (001 §5.2).
+        "send_8d" => "case.eight_d_replied",
         _ => return None,
     })
 }
@@ -68,6 +77,7 @@ impl SchedulerHandler {
             category: &c.category,
             severity: &c.severity,
         };
+        revisit::remember_key_account(conn, &self.settings.revisit, event).await?;
         self.start_clocks(conn, &info, "case.opened", c.received_at).await
     }
 
@@ -135,6 +145,7 @@ impl SchedulerHandler {
             }
             if state != before {
                 update_clock(conn, id, &state).await?;
+                stopped_event(conn, event, &state, &before, cal).await?;
             }
         }
         // Clocks that start later in the case's life (e.g. tracking after resolution).
@@ -150,8 +161,48 @@ impl SchedulerHandler {
             };
             self.start_clocks(conn, &info, e, c.at).await?;
         }
+        revisit::schedule(conn, &self.settings.revisit, event).await?;
         Ok(())
     }
+}
+
+/// Publishes `deadline.stopped` when this change stopped the clock (reporting's timeliness figures).
+async fn stopped_event(
+    conn: &mut PgConnection,
+    event: &Envelope<CaseChangedV1>,
+    state: &ClockState,
+    before: &ClockState,
+    cal: &calendar::Calendar,
+) -> Result<(), HandlerError> {
+    let was_stopped = matches!(
+        before.status(),
+        ClockStatus::Met { .. } | ClockStatus::BreachedStopped { .. }
+    );
+    let (stopped_at, met, level) = match state.status() {
+        ClockStatus::Met { at } => (at, true, 0),
+        ClockStatus::BreachedStopped { at, level } => (at, false, level),
+        _ => return Ok(()),
+    };
+    if was_stopped {
+        return Ok(());
+    }
+    let paused: i64 = state.pauses().iter().map(|p| p.working_seconds).sum();
+    let working = cal.working_time_between(state.started_at(), stopped_at).num_seconds() - paused;
+    let c = &event.data;
+    let data = DeadlineStoppedV1 {
+        case_id: c.case_id,
+        case_reference: c.reference.clone(),
+        clock: state.policy().name.clone(),
+        department: c.department.clone(),
+        started_at: state.started_at(),
+        due_at: state.due(),
+        stopped_at,
+        met,
+        working_seconds: working.max(0),
+        level: level.into(),
+    };
+    messaging::enqueue(conn, &Envelope::new(event.site.clone(), c.case_id, data)).await?;
+    Ok(())
 }
 
 fn status_name(state: &ClockState) -> String {

@@ -1,7 +1,11 @@
 pub mod access;
 pub mod assignment;
+pub mod capa;
 pub mod claims;
 pub mod classify;
 pub mod dedup;
+pub mod eight_d;
+pub mod regulator;
+pub mod revisit;
 pub mod routing;
 pub mod workflow;

@@ -1,10 +1,16 @@
 pub mod deadline_breached;
+pub mod feedback_followup;
 pub mod feedback_received;
+pub mod notification_failed;
+pub mod revisit_due;
 
 use async_trait::async_trait;
 use contracts::{
     deadline::{DeadlineBreachedV1, DeadlineEscalatedV1},
     feedback::FeedbackReceivedV1,
+    followup::FeedbackFollowupV1,
+    notification::NotificationFailedV1,
+    revisit::RevisitDueV1,
     Event, RawEnvelope,
 };
 use messaging::{Handler, HandlerError};
@@ -20,8 +26,11 @@ pub struct TriageHandler {
 
 pub const EVENT_TYPES: &[&str] = &[
     FeedbackReceivedV1::TYPE,
+    FeedbackFollowupV1::TYPE,
     DeadlineBreachedV1::TYPE,
     DeadlineEscalatedV1::TYPE,
+    RevisitDueV1::TYPE,
+    NotificationFailedV1::TYPE,
 ];
 
 #[async_trait]
@@ -29,6 +38,7 @@ impl Handler for TriageHandler {
     async fn handle(&self, conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             FeedbackReceivedV1::TYPE => feedback_received::handle(&self.settings, conn, &event.decode()?).await,
+            FeedbackFollowupV1::TYPE => feedback_followup::handle(conn, &event.decode()?).await,
             DeadlineBreachedV1::TYPE => {
                 let e = event.decode::<DeadlineBreachedV1>()?;
                 let d = &e.data;
@@ -39,6 +49,8 @@ impl Handler for TriageHandler {
                 let d = &e.data;
                 deadline_breached::record(conn, d.case_id, d.level, "deadline_escalated", serde_json::to_value(d)).await
             }
+            RevisitDueV1::TYPE => revisit_due::handle(&self.settings, conn, &event.decode()?).await,
+            NotificationFailedV1::TYPE => notification_failed::handle(conn, &event.decode()?).await,
             other => Err(HandlerError::Malformed(format!("triage does not handle {other}"))),
         }
     }

@@ -70,6 +70,10 @@ pub struct CaseDetail {
     /// Every report of this problem: the first and the duplicates linked to it, with their channels.
     pub reports: Vec<ReportView>,
     pub history: Vec<HistoryView>,
+    /// The case's quality documents at a glance: 8D (version, closed, what is missing), regulator report
+    /// status, linked CAPA records.
+    #[schema(value_type = Object)]
+    pub quality: Value,
 }
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -134,6 +138,7 @@ pub async fn load_detail(
     .bind(row.summary.id)
     .fetch_all(&state.pool)
     .await?;
+    let quality = quality_summary(&state.pool, row.summary.id).await?;
     let current: Option<CaseState> = serde_json::from_value(row.workflow.clone()).ok();
     let allowed_actions = current
         .map(|s| {
@@ -160,7 +165,40 @@ pub async fn load_detail(
         allowed_actions,
         reports,
         history,
+        quality,
     })
+}
+
+async fn quality_summary(pool: &sqlx::PgPool, case_id: Uuid) -> Result<Value, sqlx::Error> {
+    let eight_d: Option<(Value, i32, bool)> =
+        sqlx::query_as("SELECT report, version, closed FROM eight_d_reports WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(pool)
+            .await?;
+    let eight_d = eight_d.map(|(report, version, closed)| {
+        let missing = serde_json::from_value::<crate::domain::eight_d::EightD>(report)
+            .map(|r| r.missing())
+            .unwrap_or_default();
+        serde_json::json!({ "version": version, "closed": closed, "missing": missing })
+    });
+    let regulator: Option<(String, i32)> =
+        sqlx::query_as("SELECT status, version FROM regulator_reports WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_optional(pool)
+            .await?;
+    let capa: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT r.id, r.number, r.status, r.title FROM capa_cases l JOIN capa_records r ON r.id = l.capa_id
+          WHERE l.case_id = $1 ORDER BY r.number",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(serde_json::json!({
+        "eight_d": eight_d,
+        "regulator_report": regulator.map(|(status, version)| serde_json::json!({ "status": status, "version": version })),
+        "capa": capa.into_iter().map(|(id, number, status, title)|
+            serde_json::json!({ "id": id, "number": number, "status": status, "title": title })).collect::<Vec<_>>(),
+    }))
 }
 
 /// One case, by id or by reference.
@@ -275,13 +313,9 @@ pub async fn list(
             "%{}%",
             text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
         );
-        b.push(" AND (reference ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR subject ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR content ILIKE ")
-            .push_bind(pattern)
-            .push(")");
+        // The same expression as the trigram index `cases_search` (migration 7).
+        b.push(" AND (reference || ' ' || coalesce(subject, '') || ' ' || content) ILIKE ")
+            .push_bind(pattern);
     }
     if let Some(f) = q.from {
         b.push(" AND received_at >= ")

@@ -1,3 +1,7 @@
 pub mod actions;
+pub mod capa;
 pub mod cases;
+pub mod quality;
+pub mod revisits;
+pub mod rules;
 pub mod staff;

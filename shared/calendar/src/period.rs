@@ -1,16 +1,36 @@
-//! Report periods: `2026-11` (monthly), `2026-Q3` (quarterly), `2026-H2` (half-yearly), `2026` (annual),
-//! as `[start, end)` dates; and the periods they are compared with.
+//! Reporting periods (the `period` of reports and of `report.due`): `2026-11` (monthly), `2026-Q3`
+//! (quarterly), `2026-H2` (half-yearly), `2026` (annual), as `[start, end)` dates; and the periods they are
+//! compared with.
 use chrono::{Datelike, NaiveDate};
 
+/// How long a period is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A calendar month.
     Monthly,
+    /// January–March, April–June, …
     Quarterly,
+    /// January–June or July–December.
     HalfYearly,
+    /// A calendar year.
     Annual,
 }
 
 impl Kind {
+    /// Every kind, shortest first.
+    pub const ALL: [Kind; 4] = [Kind::Monthly, Kind::Quarterly, Kind::HalfYearly, Kind::Annual];
+
+    /// The name in URLs and events: `monthly`, `quarterly`, `half-yearly`, `annual`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Monthly => "monthly",
+            Kind::Quarterly => "quarterly",
+            Kind::HalfYearly => "half-yearly",
+            Kind::Annual => "annual",
+        }
+    }
+
+    /// The kind named `s` (see [`Kind::name`]).
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "monthly" => Kind::Monthly,
@@ -31,13 +51,17 @@ impl Kind {
     }
 }
 
+/// One period: its kind and first day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
+    /// How long it is.
     pub kind: Kind,
+    /// Its first day.
     pub start: NaiveDate,
 }
 
 impl Period {
+    /// The period labelled `s` (`2026-11`, `2026-Q4`, `2026-H2`, `2026`), if it is one of this kind.
     pub fn parse(kind: Kind, s: &str) -> Option<Self> {
         let s = s.trim();
         let (year, rest) = s.split_at(s.find('-').unwrap_or(s.len()));
@@ -73,6 +97,7 @@ impl Period {
     }
 
     /// The period containing `day`.
+    /// The period of this kind that contains `day`.
     pub fn containing(kind: Kind, day: NaiveDate) -> Self {
         let m = kind.months();
         let month = (day.month() - 1) / m * m + 1;
@@ -82,10 +107,12 @@ impl Period {
         }
     }
 
+    /// The first day after it.
     pub fn end(&self) -> NaiveDate {
         self.start + chrono::Months::new(self.kind.months())
     }
 
+    /// The period just before.
     pub fn previous(&self) -> Self {
         Self {
             kind: self.kind,
@@ -93,6 +120,7 @@ impl Period {
         }
     }
 
+    /// The same period a year earlier.
     pub fn a_year_earlier(&self) -> Self {
         Self {
             kind: self.kind,
@@ -100,6 +128,7 @@ impl Period {
         }
     }
 
+    /// Its label, as [`Period::parse`] reads it.
     pub fn label(&self) -> String {
         let y = self.start.year();
         match self.kind {

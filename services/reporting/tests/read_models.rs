@@ -1,0 +1,538 @@
+//! Known event sequences into the real read models (PostgreSQL) give exact report figures: a case that crosses
+//! a month boundary, a reopened case, a duplicate, claims, clocks met and breached, causes; the rebuild from the
+//! event log gives the same report; an issued report does not move when a late event arrives.
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use contracts::{
+    case::{CaseChangedV1, CaseOpenedV1},
+    deadline::{DeadlineBreachedV1, DeadlineStoppedV1},
+    feedback::{Channel, ClaimV1, CustomerV1, FeedbackReceivedV1, ProductV1},
+    report::ReportDueV1,
+    revisit::{RevisitCompletedV1, RevisitDueV1, RevisitReason},
+    Envelope, Event, RawEnvelope,
+};
+use messaging::Handler;
+use reporting::{
+    handlers::ReportingHandler,
+    period::{Kind, Period},
+    report,
+    settings::{ReportingSettings, Settings},
+};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+struct Fixture {
+    pool: PgPool,
+    handler: ReportingHandler,
+    settings: Arc<ReportingSettings>,
+    tz: Tz,
+}
+
+async fn fixture() -> Fixture {
+    let infra = testkit::Infra::from_env();
+    let url = infra.create_database("reporting").await.unwrap();
+    let pool = PgPool::connect(&url).await.unwrap();
+    sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+    messaging::schema::ensure(&pool).await.unwrap();
+    let settings = Arc::new(Settings::load().unwrap().reporting);
+    let tz: Tz = settings.timezone.parse().unwrap();
+    Fixture {
+        handler: ReportingHandler {
+            settings: settings.clone(),
+            tz,
+        },
+        pool,
+        settings,
+        tz,
+    }
+}
+
+impl Fixture {
+    async fn deliver<T: Event>(&self, e: &Envelope<T>) {
+        let raw: RawEnvelope = serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap();
+        let mut tx = self.pool.begin().await.unwrap();
+        self.handler.handle(&mut tx, &raw).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    async fn report(&self, kind: Kind, period: &str, site: Option<&str>) -> Value {
+        let p = Period::parse(kind, period).unwrap();
+        let mut conn = self.pool.acquire().await.unwrap();
+        let r = report::build(&mut conn, &self.settings, self.tz, &p, site)
+            .await
+            .unwrap();
+        let mut v = serde_json::to_value(r).unwrap();
+        v.as_object_mut().unwrap().remove("generated_at");
+        v
+    }
+}
+
+struct Case {
+    id: Uuid,
+    feedback: Uuid,
+    reference: String,
+}
+
+fn case(n: u128) -> Case {
+    Case {
+        id: Uuid::from_u128(1000 + n),
+        feedback: Uuid::from_u128(2000 + n),
+        reference: format!("SH01-2026-{n:04}"),
+    }
+}
+
+fn received(c: &Case, at: &str, phone: &str, claim: Option<&str>, product: &str) -> Envelope<FeedbackReceivedV1> {
+    Envelope::new(
+        "sh01",
+        c.feedback,
+        FeedbackReceivedV1 {
+            feedback_id: c.feedback,
+            reference: c.reference.clone(),
+            channel: Channel::Phone,
+            received_at: t(at),
+            customer: CustomerV1 {
+                phone: Some(phone.into()),
+                language: "zh-CN".into(),
+                contact_key: Some(format!("tel:{phone}")),
+                ..Default::default()
+            },
+            subject: None,
+            content: "x".into(),
+            product: Some(ProductV1 {
+                code: Some(product.into()),
+                ..Default::default()
+            }),
+            order: None,
+            claim: claim.map(|a| ClaimV1 {
+                amount: Some(a.parse().unwrap()),
+                currency: Some("CNY".into()),
+                return_quantity: Some(10),
+                reason: None,
+            }),
+            adverse_reaction: None,
+            status_url: None,
+            attachments: vec![],
+        },
+    )
+}
+
+fn opened(c: &Case, at: &str, category: &str, department: &str) -> Envelope<CaseOpenedV1> {
+    Envelope::new(
+        "sh01",
+        c.feedback,
+        CaseOpenedV1 {
+            case_id: c.id,
+            reference: c.reference.clone(),
+            feedback_id: c.feedback,
+            channel: Channel::Phone,
+            received_at: t(at),
+            opened_at: t(at),
+            class: "complaint".into(),
+            category: category.into(),
+            severity: "important".into(),
+            department: department.into(),
+            assignee: Some("h1".into()),
+            customer: CustomerV1::default(),
+            subject: None,
+            summary: String::new(),
+        },
+    )
+}
+
+fn changed(c: &Case, at: &str, action: &str, status: &str, detail: Value, changes: Value) -> Envelope<CaseChangedV1> {
+    // Case 3 is a logistics complaint of the sales department; the others quality's.
+    let (category, department) = if c.id == case(3).id {
+        ("logistics", "sales")
+    } else {
+        ("product_quality", "quality")
+    };
+    Envelope::new(
+        "sh01",
+        c.feedback,
+        CaseChangedV1 {
+            case_id: c.id,
+            reference: c.reference.clone(),
+            action: action.into(),
+            from_status: String::new(),
+            status: status.into(),
+            actor: "h1".into(),
+            department: department.into(),
+            assignee: Some("h1".into()),
+            class: "complaint".into(),
+            category: category.into(),
+            severity: "important".into(),
+            changes,
+            detail,
+            at: t(at),
+        },
+    )
+}
+
+fn stopped(c: &Case, clock: &str, met: bool, hours: i64) -> Envelope<DeadlineStoppedV1> {
+    Envelope::new(
+        "sh01",
+        c.id,
+        DeadlineStoppedV1 {
+            case_id: c.id,
+            case_reference: c.reference.clone(),
+            clock: clock.into(),
+            department: "quality".into(),
+            started_at: t("2026-10-01T00:00:00Z"),
+            due_at: t("2026-10-02T00:00:00Z"),
+            stopped_at: t("2026-10-03T00:00:00Z"),
+            met,
+            working_seconds: hours * 3600,
+            level: 0,
+        },
+    )
+}
+
+/// October 2026 in Asia/Shanghai: three complaints and a fourth that arrived at 23:30 local on 31 October
+/// (15:30 UTC) — October's, although it was handled in November.
+async fn october(f: &Fixture) {
+    let (a, b, c, d) = (case(1), case(2), case(3), case(4));
+    f.deliver(&received(
+        &a,
+        "2026-10-05T02:00:00Z",
+        "13900000001",
+        Some("1500.00"),
+        "P-100",
+    ))
+    .await;
+    f.deliver(&opened(&a, "2026-10-05T02:00:00Z", "product_quality", "quality"))
+        .await;
+    f.deliver(&received(
+        &b,
+        "2026-10-06T02:00:00Z",
+        "13900000002",
+        Some("800.00"),
+        "P-100",
+    ))
+    .await;
+    f.deliver(&opened(&b, "2026-10-06T02:00:00Z", "product_quality", "quality"))
+        .await;
+    f.deliver(&received(&c, "2026-10-07T02:00:00Z", "13900000003", None, "P-200"))
+        .await;
+    f.deliver(&opened(&c, "2026-10-07T02:00:00Z", "logistics", "sales"))
+        .await;
+    f.deliver(&received(&d, "2026-10-31T15:30:00Z", "13900000001", None, "P-100"))
+        .await;
+    f.deliver(&opened(&d, "2026-10-31T15:30:00Z", "product_quality", "quality"))
+        .await;
+
+    // a: the claim approved, an 8D cause, closed in November, then reopened (a dissatisfied revisit).
+    let claim = |approvals: Value, rejection: Value| {
+        json!({"claim": [null, {"amount": "1500.00", "currency": "CNY", "required": ["marketing_manager"],
+                                 "approvals": approvals, "rejection": rejection}]})
+    };
+    f.deliver(&changed(
+        &a,
+        "2026-10-06T00:00:00Z",
+        "claim_approved",
+        "in_progress",
+        json!({}),
+        claim(json!([{"role": "marketing_manager"}]), Value::Null),
+    ))
+    .await;
+    f.deliver(&changed(
+        &a,
+        "2026-10-07T00:00:00Z",
+        "eight_d_edited",
+        "in_progress",
+        json!({"cause_category": "process"}),
+        json!({}),
+    ))
+    .await;
+    f.deliver(&changed(
+        &a,
+        "2026-11-02T00:00:00Z",
+        "close",
+        "closed",
+        json!({"outcome": "resolved"}),
+        json!({}),
+    ))
+    .await;
+    f.deliver(&changed(
+        &a,
+        "2026-11-03T00:00:00Z",
+        "reopen",
+        "reopened",
+        json!({"reason": "r"}),
+        json!({}),
+    ))
+    .await;
+    // b: the claim rejected (past shelf life), invalid.
+    f.deliver(&changed(
+        &b,
+        "2026-10-07T00:00:00Z",
+        "claim_rejected",
+        "in_progress",
+        json!({}),
+        json!({"claim": [null, {"required": [], "approvals": [], "rejection": "past_shelf_life"}]}),
+    ))
+    .await;
+    f.deliver(&changed(
+        &b,
+        "2026-10-08T00:00:00Z",
+        "set_validity",
+        "rejected",
+        json!({"valid": false, "reason": "x"}),
+        json!({}),
+    ))
+    .await;
+    f.deliver(&changed(
+        &b,
+        "2026-10-08T00:00:00Z",
+        "eight_d_edited",
+        "rejected",
+        json!({"cause_category": "process"}),
+        json!({}),
+    ))
+    .await;
+    // c: a duplicate report linked to it; its cause is transport.
+    f.deliver(&changed(
+        &c,
+        "2026-10-08T00:00:00Z",
+        "duplicate_linked",
+        "new",
+        json!({}),
+        json!({}),
+    ))
+    .await;
+    f.deliver(&changed(
+        &c,
+        "2026-10-09T00:00:00Z",
+        "eight_d_edited",
+        "new",
+        json!({"cause_category": "logistics"}),
+        json!({}),
+    ))
+    .await;
+    // c: closed in October, revisited three days later: satisfied (4 of 5).
+    f.deliver(&changed(
+        &c,
+        "2026-10-20T00:00:00Z",
+        "close",
+        "closed",
+        json!({"outcome": "resolved"}),
+        json!({}),
+    ))
+    .await;
+    f.deliver(&Envelope::new(
+        "sh01",
+        c.id,
+        RevisitDueV1 {
+            case_id: c.id,
+            reference: c.reference.clone(),
+            site: "sh01".into(),
+            reason: RevisitReason::AfterClose,
+            due_at: t("2026-10-23T00:00:00Z"),
+            sequence: 1,
+        },
+    ))
+    .await;
+    f.deliver(&Envelope::new(
+        "sh01",
+        c.id,
+        RevisitCompletedV1 {
+            revisit_id: Uuid::from_u128(77),
+            case_id: c.id,
+            reference: c.reference.clone(),
+            site: "sh01".into(),
+            reason: RevisitReason::AfterClose,
+            sequence: 1,
+            method: "phone".into(),
+            score: Some(4),
+            satisfied: true,
+            answers: json!({"overall": 4}),
+            attempts: 2,
+            case_reopened: false,
+            actor: "agent1".into(),
+            completed_at: t("2026-10-23T03:00:00Z"),
+        },
+    ))
+    .await;
+    // Clocks: acknowledgement met twice (2 h, 4 h), breached once (30 h); a reply overdue and still running.
+    f.deliver(&stopped(&a, "acknowledgement", true, 2)).await;
+    f.deliver(&stopped(&b, "acknowledgement", true, 4)).await;
+    f.deliver(&stopped(&c, "acknowledgement", false, 30)).await;
+    f.deliver(&Envelope::new(
+        "sh01",
+        d.id,
+        DeadlineBreachedV1 {
+            case_id: d.id,
+            case_reference: d.reference.clone(),
+            clock: "first_reply".into(),
+            due_at: t("2026-11-05T00:00:00Z"),
+            level: 1,
+            late: false,
+        },
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn known_event_sequences_give_exact_figures_and_a_rebuild_gives_the_same_report() {
+    let f = fixture().await;
+    october(&f).await;
+
+    let r = f.report(Kind::Monthly, "2026-10", None).await;
+    assert_eq!(
+        r["total"], 4,
+        "the case received at 23:30 on 31 October counts for October"
+    );
+    assert_eq!(f.report(Kind::Monthly, "2026-11", None).await["total"], 0);
+    assert_eq!(
+        r["breakdown"]["category"],
+        json!({"logistics": 1, "product_quality": 3})
+    );
+    assert_eq!(r["breakdown"]["department"], json!({"quality": 3, "sales": 1}));
+    assert_eq!(r["breakdown"]["validity"], json!({"invalid": 1, "undecided": 3}));
+    assert_eq!(r["breakdown"]["product"], json!({"P-100": 3, "P-200": 1}));
+    assert_eq!(r["breakdown"]["cause"], json!({"logistics": 1, "process": 2}));
+    assert_eq!(
+        r["pareto"][0],
+        json!({"cause": "process", "count": 2, "pct": 66.7, "cumulative_pct": 66.7})
+    );
+    assert_eq!(r["pareto"][1]["cumulative_pct"], 100.0);
+    assert_eq!(r["claims"]["count"], 2);
+    assert_eq!(r["claims"]["claimed"], json!({"CNY": "2300.00"}));
+    assert_eq!(r["claims"]["approved"], 1);
+    assert_eq!(r["claims"]["approved_amount"], json!({"CNY": "1500.00"}));
+    assert_eq!(r["claims"]["rejected_by_reason"], json!({"past_shelf_life": 1}));
+    assert_eq!(r["claims"]["return_quantity"], 20);
+    assert_eq!(
+        r["repeats"],
+        json!({"repeat_complaints": 1, "duplicates_linked": 1, "reopened_cases": 1}),
+        "d repeats a's customer and problem"
+    );
+    let ack = r["timeliness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clock"] == "acknowledgement")
+        .unwrap();
+    assert_eq!((ack["met"].as_i64(), ack["breached"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(ack["on_time_pct"], 66.7);
+    assert_eq!(ack["median_working_hours"], 4.0);
+    assert_eq!(ack["p90_working_hours"], 24.8);
+    let reply = r["timeliness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clock"] == "first_reply")
+        .unwrap();
+    assert_eq!(reply["breached"], 1);
+    assert_eq!(r["overdue"].as_array().unwrap().len(), 1);
+    assert_eq!(r["overdue"][0]["reference"], "SH01-2026-0004");
+    assert_eq!(r["trend"].as_array().unwrap().len(), 12);
+    assert_eq!(r["trend"][11], json!({"month": "2026-10", "count": 4}));
+
+    let v = &r["revisits"];
+    assert_eq!((v["due"].as_i64(), v["done"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        (v["closed_cases"].as_i64(), v["closed_cases_revisited"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (v["rate_pct"].as_f64(), v["rate_target_pct"].as_f64()),
+        (Some(100.0), Some(80.0))
+    );
+    assert_eq!(v["scores"]["4"], 1);
+    assert_eq!(v["scores"]["0"], 0);
+    assert_eq!(
+        v["by_department"],
+        json!([{"name": "sales", "revisits": 1, "satisfied": 1, "satisfied_pct": 100.0, "band": "good"}])
+    );
+    assert_eq!(f.report(Kind::Monthly, "2026-11", None).await["revisits"]["done"], 0);
+
+    // Rebuilding from the event log gives exactly the same report.
+    let summary = reporting::rebuild::rebuild(&f.pool, &f.settings).await.unwrap();
+    assert_eq!((summary.events, summary.skipped, summary.cases), (24, 0, 4));
+    assert_eq!(f.report(Kind::Monthly, "2026-10", None).await, r);
+
+    // All formats render it.
+    let p = Period::parse(Kind::Monthly, "2026-10").unwrap();
+    let mut conn = f.pool.acquire().await.unwrap();
+    let built = report::build(&mut conn, &f.settings, f.tz, &p, None).await.unwrap();
+    let csv = report::csv::render(&built);
+    assert!(csv.contains("claims_rejected_by_reason,past_shelf_life,1\n"), "{csv}");
+    let html = report::html::render(&built, "en", None);
+    assert!(
+        html.contains("Pareto of causes") && html.matches("<svg").count() >= 9,
+        "{html}"
+    );
+    assert!(report::html::render(&built, "zh-CN", None).contains("原因柏拉图"));
+    let xlsx = report::xlsx::render(&built, "zh-CN").unwrap();
+    assert_eq!(&xlsx[..2], b"PK", "an xlsx file is a zip archive");
+}
+
+#[tokio::test]
+async fn an_issued_report_stays_as_issued_when_late_events_arrive_and_a_reissue_is_a_new_version() {
+    let f = fixture().await;
+    october(&f).await;
+    let due = Envelope::new(
+        "sh01",
+        Uuid::now_v7(),
+        ReportDueV1 {
+            kind: "monthly".into(),
+            period: "2026-10".into(),
+            site: String::new(),
+            due_at: t("2026-11-01T00:00:00Z"),
+        },
+    );
+    f.deliver(&due).await;
+    // The same order again (a replayed timer, a new event id) issues nothing new.
+    let mut again = due.clone();
+    again.id = Uuid::now_v7();
+    f.deliver(&again).await;
+    let versions: Vec<(i32, Value)> =
+        sqlx::query_as("SELECT version, body FROM issued_reports WHERE kind = 'monthly' AND period = '2026-10'")
+            .fetch_all(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].1["total"], 4);
+    let issued_events: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_type = 'report.issued'")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(issued_events, 1);
+
+    // A letter registered late, received in October.
+    let late = case(5);
+    f.deliver(&received(&late, "2026-10-20T02:00:00Z", "13900000005", None, "P-300"))
+        .await;
+    f.deliver(&opened(&late, "2026-10-20T02:00:00Z", "product_quality", "quality"))
+        .await;
+    assert_eq!(
+        f.report(Kind::Monthly, "2026-10", None).await["total"],
+        5,
+        "the live report is current"
+    );
+    let body: Value = sqlx::query_scalar("SELECT body FROM issued_reports WHERE version = 1")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(body["total"], 4, "the issued version does not change");
+
+    let mut tx = f.pool.begin().await.unwrap();
+    let p = Period::parse(Kind::Monthly, "2026-10").unwrap();
+    let v2 = reporting::issue::issue(&mut tx, &f.settings, f.tz, &p, "", "qe1")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(v2.version, 2);
+    let body: Value = sqlx::query_scalar("SELECT body FROM issued_reports WHERE version = 2")
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(body["total"], 5);
+}

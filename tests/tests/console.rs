@@ -1,0 +1,509 @@
+//! The staff console end to end: the real services and the console binary, driven in headless
+//! Chromium (WebDriver) — sign in, administration, phone intake, "My work", the case workflow to
+//! closure, claim approval and refusal, a dissatisfied revisit reopening the case, dashboard,
+//! reports, language switch — plus its CSRF
+//! protection and plain-HTML (no JavaScript) form posts over HTTP. Screenshots of every screen go
+//! to `target/test-output/console/`.
+mod common;
+
+use std::{path::PathBuf, time::Duration};
+
+use common::{admin_token, world, World};
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+use testkit::{browser::Browser, services::CONSOLE, Infra};
+
+const PASSWORD: &str = "console-pass-123";
+
+fn shots() -> PathBuf {
+    let dir = testkit::services::bin_dir()
+        .parent()
+        .map(|target| target.join("test-output").join("console"))
+        .unwrap_or_else(|| PathBuf::from("target/test-output/console"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn create_staff(w: &World, id: &str, roles: &[&str], department: Option<&str>, sites: &[&str]) {
+    let r = w
+        .http
+        .post(format!("{}/api/v1/staff", w.stack.url("triage")))
+        .bearer_auth(admin_token())
+        .json(
+            &json!({ "id": id, "name": format!("Staff {id}"), "password": PASSWORD, "roles": roles,
+                       "department": department, "sites": sites }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{id}: {}", r.text().await.unwrap());
+}
+
+/// The element's text once it is there (retried while a submitted form's page is still loading).
+async fn text(b: &Client, css: &str) -> String {
+    testkit::eventually(Duration::from_secs(10), css, || async {
+        match b.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.ok(),
+            Err(_) => None,
+        }
+    })
+    .await
+}
+
+/// Waits until the element's text contains `needle` (the page after a submitted form may still be
+/// loading, and the page before it may have the same element); returns the text.
+async fn wait_text(b: &Client, css: &str, needle: &str) -> String {
+    testkit::eventually(Duration::from_secs(10), &format!("{needle:?} in {css}"), || async {
+        let t = b.find(Locator::Css(css)).await.ok()?.text().await.ok()?;
+        t.contains(needle).then_some(t)
+    })
+    .await
+}
+
+/// A screenshot of the whole page (the window stretched to its height for the shot).
+async fn shot(browser: &Browser, name: &str) {
+    let b = &browser.client;
+    let height = b
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(1600)
+        .clamp(800, 6000) as u32;
+    b.set_window_size(1280, height + 140).await.unwrap();
+    browser.screenshot(shots().join(name)).await.unwrap();
+    b.set_window_size(1280, 1600).await.unwrap();
+}
+
+async fn fill(b: &Client, css: &str, value: &str) {
+    let e = b.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+async fn click(b: &Client, css: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn exists(b: &Client, css: &str) -> bool {
+    b.find(Locator::Css(css)).await.is_ok()
+}
+
+async fn sign_in(b: &Client, console: &str, user: &str, password: &str) {
+    b.goto(&format!("{console}/login")).await.unwrap();
+    fill(b, "#user", user).await;
+    fill(b, "#password", password).await;
+    click(b, "#sign-in").await;
+    text(b, "#current-user").await;
+    let who = text(b, ".who span").await;
+    assert!(who.contains(&format!("({user})")), "signed in as {user}: {who}");
+}
+
+async fn sign_out(b: &Client) {
+    click(b, ".who form button").await;
+    b.wait().for_element(Locator::Css("#sign-in")).await.unwrap();
+}
+
+/// Opens the action's form on the case page, fills it and submits it.
+async fn act(b: &Client, action: &str, fields: &[(&str, &str)]) {
+    b.execute(
+        &format!("document.getElementById('action-{action}').open = true;"),
+        vec![],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the {action} form is offered: {e}"));
+    for (field, value) in fields {
+        let css = format!("#{action}-{field}");
+        let e = b.find(Locator::Css(&css)).await.unwrap();
+        if e.prop("tagName").await.unwrap().as_deref() == Some("SELECT") {
+            e.select_by_value(value).await.unwrap();
+        } else {
+            e.send_keys(value).await.unwrap();
+        }
+    }
+    click(b, &format!("#do-{action}")).await;
+    testkit::eventually(Duration::from_secs(10), "the action's answer", || async {
+        let url = b.current_url().await.ok()?;
+        url.as_str().contains(&format!("done={action}")).then_some(())
+    })
+    .await;
+    assert!(!text(b, "#done").await.is_empty(), "{action} done");
+}
+
+async fn offered_actions(b: &Client) -> Vec<String> {
+    let v = b
+        .execute(
+            "return Array.from(document.querySelectorAll('details[id^=action-]')).map(d => d.id.slice(7));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// The session cookie of the browser, for plain HTTP requests as the same user.
+async fn session_cookie(b: &Client) -> String {
+    let cookie = b.get_named_cookie("console_session").await.unwrap();
+    format!("console_session={}", cookie.value())
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[start..start + 64].to_owned()
+}
+
+#[tokio::test]
+async fn staff_work_a_phone_complaint_through_the_console_to_closure() {
+    let infra = Infra::from_env();
+    let mut w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    w.stack.start_console().await.expect("the console starts");
+    let console = w.stack.url(CONSOLE);
+    create_staff(&w, "agent1", &["agent"], Some("sales"), &["sh01"]).await;
+    create_staff(&w, "q-head", &["department_head"], Some("quality"), &[]).await;
+    create_staff(&w, "mm", &["marketing_manager"], Some("sales"), &[]).await;
+
+    let browser = Browser::start(1280, 1600).await.expect("headless Chromium starts");
+    let b = &browser.client;
+
+    // Signed out: every page leads to the sign-in form, in the browser's language (English);
+    // the switch turns it to Chinese and remembers it.
+    b.goto(&format!("{console}/work")).await.unwrap();
+    b.wait().for_element(Locator::Css("#sign-in")).await.unwrap();
+    assert!(b.current_url().await.unwrap().as_str().contains("/login?next="));
+    assert_eq!(text(b, "#sign-in").await, "Sign in");
+    shot(&browser, "01-login-en.png").await;
+    click(b, "a[hreflang=zh-CN]").await;
+    wait_text(b, "#sign-in", "登录").await;
+    shot(&browser, "01-login-zh-CN.png").await;
+    // Wrong password: said in words, no session.
+    fill(b, "#user", "admin").await;
+    fill(b, "#password", "wrong-password").await;
+    click(b, "#sign-in").await;
+    wait_text(b, "#login-error", "用户名或密码不正确。").await;
+
+    // The administrator creates the handler through the administration screen.
+    sign_in(b, &console, "admin", "change-me-admin").await;
+    assert!(
+        b.current_url().await.unwrap().as_str().ends_with("/work"),
+        "back where we were going"
+    );
+    b.goto(&format!("{console}/admin")).await.unwrap();
+    fill(b, "#id", "h-quality").await;
+    fill(b, "#name", "Handler Quality").await;
+    fill(b, "#password", PASSWORD).await;
+    fill(b, "#department", "quality").await;
+    click(b, "input[name=roles][value=handler]").await;
+    click(b, "input[name=sites][value=sh01]").await;
+    click(b, "#create-staff").await;
+    wait_text(b, "#created", "h-quality").await;
+    // The rules in force, read from triage: product quality goes to the quality department.
+    wait_text(b, "#routing", "产品质量 product_quality quality").await;
+    wait_text(b, "#sla", "handling_result").await;
+    wait_text(b, "#calendars", "Asia/Shanghai").await;
+    shot(&browser, "02-admin.png").await;
+    sign_out(b).await;
+
+    // The agent registers a phone complaint with a claim over 1,000 CNY.
+    sign_in(b, &console, "agent1", PASSWORD).await;
+    b.goto(&format!("{console}/intake/phone")).await.unwrap();
+    fill(b, "#phone", "13812345678").await;
+    fill(b, "#name", "张三").await;
+    fill(b, "#subject", "包装破损").await;
+    fill(b, "#content", "客户来电：到货包装破损，产品有质量缺陷，要求退货索赔。").await;
+    fill(b, "#product_code", "P-100").await;
+    fill(b, "#batch", "B2026-11").await;
+    fill(b, "#claim_amount", "1500.00").await;
+    fill(b, "#return_quantity", "20").await;
+    shot(&browser, "03-phone-intake.png").await;
+    click(b, "#register").await;
+    let reference = text(b, "#reference").await;
+    assert!(reference.starts_with("SH01-"), "{reference}");
+    shot(&browser, "04-phone-intake-registered.png").await;
+    let (channel,): (String,) = sqlx::query_as("SELECT channel FROM feedback WHERE reference = $1")
+        .bind(&reference)
+        .fetch_one(&w.stack.pool("intake").await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(channel, "phone");
+    // The same caller again: looking the number up shows the earlier feedback and fills the form.
+    b.goto(&format!("{console}/intake/phone")).await.unwrap();
+    fill(b, "#lookup", "138 1234 5678").await;
+    click(b, "#do-lookup").await;
+    wait_text(b, "#lookup-result", &reference).await;
+    let name = b
+        .find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("张三"));
+    shot(&browser, "04-phone-intake-lookup.png").await;
+    w.wait_for_case(&reference).await;
+    sign_out(b).await;
+
+    // The quality handler sees it in "My work" and opens it.
+    sign_in(b, &console, "h-quality", PASSWORD).await;
+    let row = format!("tr[data-reference='{reference}']");
+    testkit::eventually(
+        Duration::from_secs(20),
+        "the case in the handler's work list",
+        || async {
+            b.goto(&format!("{console}/work")).await.unwrap();
+            exists(b, &row).await.then_some(())
+        },
+    )
+    .await;
+    shot(&browser, "05-my-work.png").await;
+    // Search narrows the list; a word that is nowhere empties it.
+    fill(b, "#text", "no-such-words-anywhere").await;
+    click(b, "form[role=search] button").await;
+    b.wait().for_element(Locator::Css("#no-cases")).await.unwrap();
+    b.goto(&format!("{console}/cases/{reference}")).await.unwrap();
+    assert_eq!(text(b, "#case-reference").await, reference);
+    // A handler may not assign or close: those forms are not offered.
+    let offered = offered_actions(b).await;
+    assert!(offered.contains(&"acknowledge".to_string()), "{offered:?}");
+    assert!(
+        !offered.contains(&"assign".to_string()) && !offered.contains(&"close".to_string()),
+        "{offered:?}"
+    );
+    // The claim needs the marketing manager: a handler is not offered the approval…
+    assert!(text(b, "#claim").await.contains("1500"));
+    assert!(!exists(b, "#approve-claim").await);
+    shot(&browser, "06-case-handler.png").await;
+    // …and is refused when posting it anyway, in words.
+    b.execute(
+        "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0];
+         const c = document.createElement('input'); c.type = 'hidden'; c.name = 'csrf';
+         c.value = document.querySelector('input[name=csrf]').value; f.appendChild(c);
+         document.body.appendChild(f); f.submit();",
+        vec![json!(format!("/cases/{reference}/claim/approve"))],
+    )
+    .await
+    .unwrap();
+    let refused = text(b, "#problem").await;
+    assert!(refused.contains("您没有执行此操作的权限"), "{refused}");
+    shot(&browser, "07-claim-refused-handler.png").await;
+    act(b, "acknowledge", &[]).await;
+    wait_text(b, "#case-status", "已分诊").await;
+    act(b, "note", &[("text", "已联系客户，等待退回样品。")]).await;
+    sign_out(b).await;
+
+    // The department head assigns it to the handler.
+    sign_in(b, &console, "q-head", PASSWORD).await;
+    b.goto(&format!("{console}/cases/{reference}")).await.unwrap();
+    act(b, "assign", &[("assignee", "h-quality")]).await;
+    wait_text(b, "#case-assignee", "h-quality").await;
+    sign_out(b).await;
+
+    // The marketing manager approves the claim.
+    sign_in(b, &console, "mm", PASSWORD).await;
+    b.goto(&format!("{console}/cases/{reference}")).await.unwrap();
+    click(b, "#approve-claim").await;
+    wait_text(b, "#claim-approvals", "Staff mm").await;
+    assert!(!exists(b, "#approve-claim").await, "approved once");
+    shot(&browser, "08-claim-approved-marketing-manager.png").await;
+    sign_out(b).await;
+
+    // The handler works it: in progress, reply, resolve; "assigned to me" finds it.
+    sign_in(b, &console, "h-quality", PASSWORD).await;
+    b.goto(&format!("{console}/work?scope=mine")).await.unwrap();
+    assert!(exists(b, &row).await, "assigned to me");
+    b.goto(&format!("{console}/cases/{reference}")).await.unwrap();
+    act(b, "acknowledge", &[]).await;
+    act(
+        b,
+        "reply",
+        &[("text", "您好，我们已安排退货，并将在7个工作日内给出8D报告。")],
+    )
+    .await;
+    act(b, "resolve", &[("summary", "退货已接收，补发新品。")]).await;
+    wait_text(b, "#case-status", "已解决").await;
+    sign_out(b).await;
+
+    // The head closes it; the timeline tells the whole story.
+    sign_in(b, &console, "q-head", PASSWORD).await;
+    b.goto(&format!("{console}/cases/{reference}")).await.unwrap();
+    act(b, "close", &[("outcome", "accepted")]).await;
+    wait_text(b, "#case-status", "已结案").await;
+    // Closed: only reopening is left to offer.
+    assert_eq!(offered_actions(b).await, vec!["reopen".to_string()]);
+    let timeline = text(b, "#timeline").await;
+    for expected in ["电话", "确认受理", "分派", "答复顾客", "解决", "结案", "批准索赔"] {
+        assert!(timeline.contains(expected), "{expected} in the timeline:\n{timeline}");
+    }
+    shot(&browser, "09-case-closed.png").await;
+
+    // A revisit of the closed case; the customer is dissatisfied, so the case reopens.
+    fill(b, "#revisit-note", "结案后回访").await;
+    click(b, "#schedule-revisit").await;
+    wait_text(b, "#done", "已安排回访").await;
+    let revisit_row = format!("tr[data-case='{reference}'] a.button");
+    // The call window may be closed at the time the test runs: show every open revisit.
+    b.goto(&format!("{console}/revisits?all=true")).await.unwrap();
+    b.wait().for_element(Locator::Css(&revisit_row)).await.unwrap();
+    shot(&browser, "15-revisit-queue.png").await;
+    click(b, &revisit_row).await;
+    b.find(Locator::Css("#q_overall"))
+        .await
+        .unwrap()
+        .select_by_value("1")
+        .await
+        .unwrap();
+    fill(b, "#q_suggestions", "退货太慢").await;
+    fill(b, "#comments", "客户对处理进度不满意").await;
+    shot(&browser, "16-revisit-questionnaire.png").await;
+    click(b, "#record-outcome").await;
+    testkit::eventually(Duration::from_secs(10), "the case page after the outcome", || async {
+        let url = b.current_url().await.ok()?;
+        url.as_str().contains("done=outcome_reopened").then_some(())
+    })
+    .await;
+    wait_text(b, "#case-status", "已重开").await;
+    shot(&browser, "17-case-reopened-by-revisit.png").await;
+    // The follow-up revisit the dissatisfied outcome scheduled: nobody answers this time.
+    b.goto(&format!("{console}/revisits?all=true")).await.unwrap();
+    click(b, &revisit_row).await;
+    b.find(Locator::Css("#kind"))
+        .await
+        .unwrap()
+        .select_by_value("no_answer")
+        .await
+        .unwrap();
+    fill(b, "#note", "无人接听").await;
+    click(b, "#record-attempt").await;
+    wait_text(b, "#done", "拨打已记录").await;
+    b.goto(&format!("{console}/revisits?all=true")).await.unwrap();
+    let row = wait_text(b, &format!("tr[data-case='{reference}']"), &reference).await;
+    assert!(row.contains("#2"), "the follow-up: {row}");
+    assert_eq!(text(b, &format!("tr[data-case='{reference}'] td.attempts")).await, "1");
+    // Only a manager is offered closing the loop without the customer's satisfaction.
+    click(b, &revisit_row).await;
+    b.wait().for_element(Locator::Css("#record-attempt")).await.unwrap();
+    assert!(
+        !exists(b, "#close-form").await,
+        "a department head may not close the loop"
+    );
+    sign_out(b).await;
+    sign_in(b, &console, "mm", PASSWORD).await;
+    b.goto(&format!("{console}/revisits?all=true")).await.unwrap();
+    click(b, &revisit_row).await;
+    fill(b, "#close-reason", "客户已接受补发方案，不再回访").await;
+    click(b, "#close-loop").await;
+    wait_text(b, "#done", "回访已结束").await;
+    assert!(!exists(b, &revisit_row).await, "no open revisit left for the case");
+    sign_out(b).await;
+    sign_in(b, &console, "q-head", PASSWORD).await;
+
+    // Dashboard and the monthly report (charts, CSV, printable).
+    b.goto(&format!("{console}/dashboard")).await.unwrap();
+    let month: i64 = text(b, "#month-total").await.parse().unwrap();
+    assert!(month >= 1, "this month's intake counts the call");
+    assert!(exists(b, "svg.chart").await, "a chart");
+    assert!(
+        text(b, "#chart-open_by_department").await.contains("quality"),
+        "the reopened case is open"
+    );
+    assert!(text(b, "#chart-intake_by_channel_today").await.contains("电话"));
+    // The one revisit done was dissatisfied (reporting's figures, or triage's until reporting has them).
+    assert!(exists(b, "#revisit-rate").await);
+    assert!(
+        text(b, "#revisit-satisfaction").await.starts_with("0%"),
+        "the one revisit was dissatisfied"
+    );
+    shot(&browser, "10-dashboard.png").await;
+    b.goto(&format!("{console}/reports?kind=monthly")).await.unwrap();
+    assert!(text(b, "#report-total").await.parse::<i64>().unwrap() >= 1);
+    assert!(exists(b, "svg.chart").await);
+    shot(&browser, "11-report-monthly.png").await;
+    b.goto(&format!("{console}/reports?kind=monthly&print=true"))
+        .await
+        .unwrap();
+    shot(&browser, "12-report-printable.png").await;
+    let cookie = session_cookie(b).await;
+    let csv = w
+        .http
+        .get(format!("{console}/reports/csv?kind=monthly"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("report-monthly-"));
+    assert!(csv.text().await.unwrap().starts_with("section,key,count"));
+
+    // Switching language, remembered across pages.
+    click(b, "a[hreflang=en]").await;
+    wait_text(b, "nav a[href='/work']", "My work").await;
+    b.goto(&format!("{console}/cases/{reference}")).await.unwrap();
+    wait_text(b, "#case-status", "Reopened").await;
+    shot(&browser, "13-case-en.png").await;
+    b.goto(&format!("{console}/work")).await.unwrap();
+    shot(&browser, "14-my-work-en.png").await;
+    click(b, "a[hreflang=zh-CN]").await;
+    wait_text(b, "nav a[href='/work']", "我的工作").await;
+
+    // Without JavaScript: every form is a plain POST. A note posted over HTTP with the page's
+    // token is taken; the same post without it, or with a forged one, is refused.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(format!("{console}/cases/{reference}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_of(&page);
+    let post = |form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        let url = format!("{console}/cases/{reference}/act/note");
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let notes = |case: &Value| {
+        case["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["action"] == "note")
+            .count()
+    };
+    let before = notes(&w.wait_for_case(&reference).await);
+    let refused = post(vec![("text", "no token".into())]).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("表单已过期或来源不明"));
+    let refused = post(vec![("text", "forged".into()), ("csrf", "0".repeat(64))]).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        notes(&w.wait_for_case(&reference).await),
+        before,
+        "nothing changed by the refused posts"
+    );
+    let taken = post(vec![("text", "客户再次来电".into()), ("csrf", token)]).await;
+    assert_eq!(taken.status(), 303, "a plain form post works");
+    assert_eq!(notes(&w.wait_for_case(&reference).await), before + 1);
+
+    browser.close().await;
+}
