@@ -518,3 +518,54 @@ async fn an_adverse_event_report_is_approved_by_the_general_manager_before_it_is
         ]
     );
 }
+
+#[tokio::test]
+async fn a_supervisor_names_the_staff_a_complaint_is_about_and_the_monthly_report_counts_them() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let head = token("q-head", vec![Role::DepartmentHead], Some("quality"));
+    let handler = token("h1", vec![Role::Handler], Some("quality"));
+    let mut references = vec![];
+    for n in 0..2 {
+        let case = open_case(&w, common::complaint(40 + n)).await;
+        references.push(case["reference"].as_str().unwrap().to_owned());
+    }
+    let path = |r: &str| format!("/api/v1/cases/{r}/complained-about");
+    let body = json!({"staff": ["s.wang", "s.wang", "s.li"], "reason": "客户点名投诉"});
+    assert_eq!(
+        call(&w, Method::PUT, &handler, &path(&references[0]), Some(body.clone()))
+            .await
+            .0,
+        403
+    );
+    let (status, bad) = call(
+        &w,
+        Method::PUT,
+        &head,
+        &path(&references[0]),
+        Some(json!({"staff": ["x"]})),
+    )
+    .await;
+    assert_eq!((status, bad["error"]["field"].as_str()), (422, Some("reason")), "{bad}");
+    let (status, case) = call(&w, Method::PUT, &head, &path(&references[0]), Some(body)).await;
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["complained_about"], json!(["s.wang", "s.li"]));
+    assert!(history_actions(&case).contains(&"staff_named".to_owned()));
+    let (status, _) = call(
+        &w,
+        Method::PUT,
+        &head,
+        &path(&references[1]),
+        Some(json!({"staff": ["s.wang"], "reason": "同一员工"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    eventually(Duration::from_secs(20), "complaints per staff member in the monthly report", || async {
+        let r: Value = w.get("reporting", "/api/v1/reports/monthly").await.json().await.ok()?;
+        let named = r["staff_complaints"]["named"].clone();
+        (named == json!([{"staff": "s.wang", "complaints": 2, "band": 2}, {"staff": "s.li", "complaints": 1, "band": null}]))
+            .then_some(())
+    })
+    .await;
+}

@@ -17,7 +17,8 @@ pub struct RebuildSummary {
     pub cases: i64,
 }
 
-const READ_MODELS: &str = "case_facts, feedback_facts, clock_facts, case_days, revisit_due_facts, revisit_facts";
+const READ_MODELS: &str =
+    "case_facts, feedback_facts, clock_facts, case_days, revisit_due_facts, revisit_facts, staff_complaints";
 
 pub async fn rebuild(pool: &PgPool, settings: &ReportingSettings) -> anyhow::Result<RebuildSummary> {
     let mut tx = pool.begin().await?;

@@ -30,6 +30,8 @@ pub struct ReportingSettings {
     /// PostgreSQL `work_mem` while a report is built (sorts for percentiles and groupings stay in memory).
     pub work_mem: String,
     pub revisits: RevisitTargets,
+    /// Complaints a month about one staff member at which each band starts (004 §4.5: 2, 3, 4, 5).
+    pub staff_complaint_bands: Vec<i64>,
 }
 
 /// Revisit targets and satisfaction bands (domain.md §5; 003 篇2, 篇5).

@@ -359,6 +359,23 @@ async fn october(f: &Fixture) {
         },
     ))
     .await;
+    // Staff named in complaints: h7 in a, c and d (and in b, which is invalid and does not count), h8 in c.
+    for (case, staff) in [
+        (&a, json!(["h7"])),
+        (&b, json!(["h7"])),
+        (&c, json!(["h7", "h8"])),
+        (&d, json!(["h7"])),
+    ] {
+        f.deliver(&changed(
+            case,
+            "2026-10-25T00:00:00Z",
+            "staff_named",
+            "in_progress",
+            json!({"staff": staff, "reason": "named by the customer"}),
+            json!({}),
+        ))
+        .await;
+    }
     // Clocks: acknowledgement met twice (2 h, 4 h), breached once (30 h); a reply overdue and still running.
     f.deliver(&stopped(&a, "acknowledgement", true, 2)).await;
     f.deliver(&stopped(&b, "acknowledgement", true, 4)).await;
@@ -453,9 +470,15 @@ async fn known_event_sequences_give_exact_figures_and_a_rebuild_gives_the_same_r
     );
     assert_eq!(f.report(Kind::Monthly, "2026-11", None).await["revisits"]["done"], 0);
 
+    assert_eq!(
+        r["staff_complaints"],
+        json!({"named": [{"staff": "h7", "complaints": 3, "band": 3}, {"staff": "h8", "complaints": 1, "band": null}],
+               "without_complaints": ["h1"]})
+    );
+
     // Rebuilding from the event log gives exactly the same report.
     let summary = reporting::rebuild::rebuild(&f.pool, &f.settings).await.unwrap();
-    assert_eq!((summary.events, summary.skipped, summary.cases), (24, 0, 4));
+    assert_eq!((summary.events, summary.skipped, summary.cases), (28, 0, 4));
     assert_eq!(f.report(Kind::Monthly, "2026-10", None).await, r);
 
     // All formats render it.

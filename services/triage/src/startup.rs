@@ -39,6 +39,7 @@ impl FromRef<AppState> for AuthKeys {
         routes::actions::act,
         routes::actions::approve_claim,
         routes::actions::reject_claim,
+        routes::staff_named::name_staff,
         routes::quality::get_eight_d,
         routes::quality::edit_eight_d,
         routes::quality::add_eight_d_action,
@@ -126,6 +127,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route(
             "/api/v1/cases/{id}/8d/actions/{action_id}/verify",
             post(routes::quality::verify_eight_d_action),
+        )
+        .route(
+            "/api/v1/cases/{id}/complained-about",
+            axum::routing::put(routes::staff_named::name_staff),
         )
         .route("/api/v1/cases/{id}/8d/close", post(routes::quality::close_eight_d))
         .route("/api/v1/cases/{id}/8d/document", get(routes::quality::eight_d_document))

@@ -259,6 +259,22 @@ async fn case_changed(conn: &mut PgConnection, event: &Envelope<CaseChangedV1>) 
                 .bind(id)
                 .bind(d["cause_category"].as_str().map(str::to_owned))
         }
+        "staff_named" => {
+            // The latest naming replaces the earlier one.
+            sqlx::query("DELETE FROM staff_complaints WHERE case_id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            let staff: Vec<String> = d["staff"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            sqlx::query(
+                "INSERT INTO staff_complaints (case_id, staff) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(staff)
+        }
         "claim_approved" | "claim_rejected" => match claim_status(&c.changes["claim"][1]) {
             Some((status, rejection)) => {
                 sqlx::query("UPDATE case_facts SET claim_status = $2, claim_rejection = $3 WHERE case_id = $1")

@@ -84,6 +84,12 @@ pub fn render(r: &Report) -> String {
     for p in &v.by_person {
         row("revisit_satisfied_pct_by_person", &p.name, p.satisfied_pct.to_string());
     }
+    for n in &r.staff_complaints.named {
+        row("staff_complaints", &n.staff, n.complaints.to_string());
+    }
+    for name in &r.staff_complaints.without_complaints {
+        row("staff_without_complaints", name, "0".into());
+    }
     out
 }
 

@@ -242,6 +242,29 @@ pub fn render(r: &Report, lang: &str, version: Option<i32>) -> String {
             l.none,
         ));
     }
+    let sc = &r.staff_complaints;
+    body.push_str(&format!("<h2>{}</h2>", escape(l.staff_complaints)));
+    body.push_str(&table(
+        &[l.assignee, l.complaints, l.band],
+        sc.named
+            .iter()
+            .map(|n| {
+                vec![
+                    n.staff.clone(),
+                    n.complaints.to_string(),
+                    n.band.map(|b| format!("≥ {b}")).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+        l.none,
+    ));
+    if !sc.without_complaints.is_empty() {
+        body.push_str(&format!(
+            "<p>{}: {}</p>",
+            escape(l.without_complaints),
+            escape(&sc.without_complaints.join(", "))
+        ));
+    }
     format!(
         "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} {period}</title>\

@@ -56,6 +56,9 @@ pub struct Labels {
     pub score: &'static str,
     pub satisfied: &'static str,
     pub band: &'static str,
+    pub staff_complaints: &'static str,
+    pub complaints: &'static str,
+    pub without_complaints: &'static str,
     pub none: &'static str,
 }
 
@@ -116,6 +119,9 @@ pub const ZH: Labels = Labels {
     score: "满意度评分",
     satisfied: "满意",
     band: "等级",
+    staff_complaints: "员工被投诉统计",
+    complaints: "被投诉次数",
+    without_complaints: "无投诉（年终表彰）",
     none: "无",
 };
 
@@ -176,6 +182,9 @@ pub const EN: Labels = Labels {
     score: "Satisfaction score",
     satisfied: "Satisfied",
     band: "Band",
+    staff_complaints: "Complaints about staff",
+    complaints: "Complaints",
+    without_complaints: "No complaints (recognition)",
     none: "none",
 };
 

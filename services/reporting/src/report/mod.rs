@@ -72,6 +72,9 @@ pub struct Report {
     pub repeats: sections::Repeats,
     pub staff: Vec<StaffRow>,
     pub revisits: sections::Revisits,
+    /// Complaints naming each staff member, with the bands of 004 §4.5.
+    #[serde(default)]
+    pub staff_complaints: sections::StaffComplaints,
 }
 
 fn at_midnight(tz: Tz, d: NaiveDate) -> DateTime<Utc> {
@@ -178,6 +181,7 @@ async fn build_in(
         repeats: sections::repeats(&mut *conn, now).await?,
         staff: sections::staff(&mut *conn, now).await?,
         revisits: sections::revisits(&mut *conn, now, &settings.revisits).await?,
+        staff_complaints: sections::staff_complaints(&mut *conn, now, &settings.staff_complaint_bands).await?,
     })
 }
 

@@ -459,6 +459,68 @@ pub async fn revisits(conn: &mut PgConnection, s: Scope<'_>, t: &RevisitTargets)
     Ok(out)
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, FromRow, PartialEq)]
+pub struct StaffComplaintRow {
+    pub staff: String,
+    pub complaints: i64,
+    /// The highest band threshold reached (e.g. 2, 3, 4, 5), if any.
+    pub band: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Default, PartialEq)]
+pub struct StaffComplaints {
+    /// Staff members named in the period's valid complaints, most complained about first.
+    pub named: Vec<StaffComplaintRow>,
+    /// Staff responsible for cases in the period whom no complaint named (recognition, 004 §4.5.5).
+    pub without_complaints: Vec<String>,
+}
+
+/// The band of `n` complaints: the highest threshold reached.
+pub fn complaint_band(bands: &[i64], n: i64) -> Option<i64> {
+    bands.iter().copied().filter(|b| n >= *b).max()
+}
+
+pub async fn staff_complaints(
+    conn: &mut PgConnection,
+    s: Scope<'_>,
+    bands: &[i64],
+) -> Result<StaffComplaints, sqlx::Error> {
+    let mut named: Vec<StaffComplaintRow> = sqlx::query_as(
+        "SELECT k.staff, count(*) AS complaints, NULL::int8 AS band
+           FROM staff_complaints k JOIN case_facts c ON c.case_id = k.case_id
+          WHERE c.class = 'complaint' AND coalesce(c.validity, '') <> 'invalid'
+            AND c.received_at >= $1 AND c.received_at < $2 AND ($3::text IS NULL OR c.site = $3)
+          GROUP BY k.staff ORDER BY complaints DESC, k.staff",
+    )
+    .bind(s.from)
+    .bind(s.to)
+    .bind(s.site)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in &mut named {
+        r.band = complaint_band(bands, r.complaints);
+    }
+    let without_complaints: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT c.assignee FROM case_facts c
+          WHERE c.assignee IS NOT NULL AND c.received_at >= $1 AND c.received_at < $2
+            AND ($3::text IS NULL OR c.site = $3)
+            AND NOT EXISTS (SELECT 1 FROM staff_complaints k JOIN case_facts c2 ON c2.case_id = k.case_id
+                             WHERE k.staff = c.assignee AND c2.class = 'complaint'
+                               AND coalesce(c2.validity, '') <> 'invalid'
+                               AND c2.received_at >= $1 AND c2.received_at < $2)
+          ORDER BY 1",
+    )
+    .bind(s.from)
+    .bind(s.to)
+    .bind(s.site)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(StaffComplaints {
+        named,
+        without_complaints,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,6 +555,16 @@ mod tests {
             .map(|p| band(&t, *p))
             .collect();
         assert_eq!(bands, ["good", "fair", "fair", "poor", "poor", "very_poor"]);
+    }
+
+    #[test]
+    fn a_staff_members_band_is_the_highest_threshold_reached() {
+        let bands = [2, 3, 4, 5];
+        let got: Vec<Option<i64>> = [0, 1, 2, 3, 4, 5, 9]
+            .iter()
+            .map(|n| complaint_band(&bands, *n))
+            .collect();
+        assert_eq!(got, [None, None, Some(2), Some(3), Some(4), Some(5), Some(5)]);
     }
 
     #[test]

@@ -227,6 +227,24 @@ pub fn render(r: &Report, lang: &str) -> Result<Vec<u8>, XlsxError> {
         ws.write_string(row, 3, &x.band)?;
         row += 1;
     }
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet_name(l.staff_complaints))?;
+    header(ws, &bold, &[l.assignee, l.complaints, l.band])?;
+    let mut row = 1;
+    for n in &r.staff_complaints.named {
+        ws.write_string(row, 0, &n.staff)?;
+        ws.write_number(row, 1, n.complaints as f64)?;
+        if let Some(b) = n.band {
+            ws.write_number(row, 2, b as f64)?;
+        }
+        row += 1;
+    }
+    for name in &r.staff_complaints.without_complaints {
+        ws.write_string(row, 0, name)?;
+        ws.write_number(row, 1, 0)?;
+        ws.write_string(row, 2, l.without_complaints)?;
+        row += 1;
+    }
     wb.save_to_buffer()
 }
 

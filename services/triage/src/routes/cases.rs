@@ -74,6 +74,8 @@ pub struct CaseDetail {
     /// status, linked CAPA records.
     #[schema(value_type = Object)]
     pub quality: Value,
+    /// Staff members this complaint is about (named by a supervisor; counted per month in the reports).
+    pub complained_about: Vec<String>,
 }
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -94,6 +96,7 @@ struct DetailRow {
     decided_by: Value,
     workflow: Value,
     claim: Option<Value>,
+    complained_about: Vec<String>,
 }
 
 const SUMMARY_COLUMNS: &str = "id, reference, site, channel, status, class, category, severity, department, assignee,
@@ -114,7 +117,7 @@ pub async fn load_detail(
     viewer: Viewer,
 ) -> Result<CaseDetail, ApiError> {
     let row: Option<DetailRow> = sqlx::query_as(&format!(
-        "SELECT {SUMMARY_COLUMNS}, content, customer, details, decided_by, workflow, claim
+        "SELECT {SUMMARY_COLUMNS}, content, customer, details, decided_by, workflow, claim, complained_about
            FROM cases WHERE id = $1 OR reference = $2
              OR id = (SELECT case_id FROM case_reports WHERE reference = $2)"
     ))
@@ -166,6 +169,7 @@ pub async fn load_detail(
         reports,
         history,
         quality,
+        complained_about: row.complained_about,
     })
 }
 

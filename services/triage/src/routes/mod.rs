@@ -5,3 +5,4 @@ pub mod quality;
 pub mod revisits;
 pub mod rules;
 pub mod staff;
+pub mod staff_named;
