@@ -85,6 +85,12 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let mut stack = stack;
+    if args.iter().any(|a| a == "--case-list-only") {
+        // Diagnostic: only triage's list over a large table.
+        case_list::figures(&stack, &admin_token()?, 250_000 * scale as i64, &mut figures).await?;
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--intake-alone") {
         // Diagnostic: intake and its relay only (events queue up in triage's queue).
         for svc in ["triage", "notification", "reporting", "scheduler"] {
@@ -124,15 +130,7 @@ async fn main() -> anyhow::Result<()> {
     channels::email_ingest(&stack, &imap, 250 * scale, &mut figures).await?;
 
     eprintln!("triage's case list over {} cases…", 250_000 * scale);
-    let admin = auth::AuthKeys::new(auth::DEV_SECRET).issue(
-        "admin",
-        "Admin",
-        vec![auth::Role::Administrator],
-        None,
-        vec![],
-        chrono::Duration::hours(2),
-    )?;
-    case_list::figures(&stack, &admin, 250_000 * scale as i64, &mut figures).await?;
+    case_list::figures(&stack, &admin_token()?, 250_000 * scale as i64, &mut figures).await?;
 
     add_ratios(&mut figures);
     let json = serde_json::to_string_pretty(&figures)?;
@@ -144,6 +142,18 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("written to {out}");
     drop(mail);
     Ok(())
+}
+
+/// A token for the configured development administrator (the stack runs with the development secret).
+fn admin_token() -> anyhow::Result<String> {
+    Ok(auth::AuthKeys::new(auth::DEV_SECRET).issue(
+        "admin",
+        "Admin",
+        vec![auth::Role::Administrator],
+        None,
+        vec![],
+        chrono::Duration::hours(2),
+    )?)
 }
 
 fn add_ratios(f: &mut Figures) {
