@@ -26,37 +26,57 @@ pub struct Firing {
     pub outbox: OutboxSignal,
 }
 
-impl Firing {
-    pub async fn run(self, stop: CancellationToken) {
-        while !stop.is_cancelled() {
-            let sleep = match self.fire_due(Utc::now()).await {
-                Ok(n) if n as i64 >= self.settings.batch => Duration::ZERO,
-                Ok(_) => self.until_next().await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "firing timers failed; will retry");
-                    Duration::from_millis(self.settings.max_sleep_ms)
-                }
-            };
-            if !sleep.is_zero() {
-                tokio::select! {
-                    _ = stop.cancelled() => {}
-                    _ = tokio::time::sleep(sleep) => {}
-                }
+/// The loop every kind of timer shares: fire one batch at `now`; after a full batch go again at once, else sleep
+/// until the next due time (at most `max_sleep_ms`), or `max_sleep_ms` after an error.
+pub async fn run_loop<Fire, FireFut, Next, NextFut>(
+    settings: &FiringSettings,
+    what: &str,
+    stop: CancellationToken,
+    fire: Fire,
+    next_due: Next,
+) where
+    Fire: Fn(DateTime<Utc>) -> FireFut,
+    FireFut: std::future::Future<Output = Result<usize, sqlx::Error>>,
+    Next: Fn() -> NextFut,
+    NextFut: std::future::Future<Output = Option<DateTime<Utc>>>,
+{
+    let max = Duration::from_millis(settings.max_sleep_ms);
+    while !stop.is_cancelled() {
+        let sleep = match fire(Utc::now()).await {
+            Ok(n) if n as i64 >= settings.batch => Duration::ZERO,
+            Ok(_) => match next_due().await {
+                Some(t) => (t - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(max),
+                None => max,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, what, "firing timers failed; will retry");
+                max
+            }
+        };
+        if !sleep.is_zero() {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = tokio::time::sleep(sleep) => {}
             }
         }
     }
+}
 
-    async fn until_next(&self) -> Duration {
-        let max = Duration::from_millis(self.settings.max_sleep_ms);
-        let next: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT min(next_fire_at) FROM clocks WHERE next_fire_at IS NOT NULL")
-                .fetch_one(&self.pool)
-                .await
-                .unwrap_or(None);
-        match next {
-            Some(t) => (t - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(max),
-            None => max,
-        }
+impl Firing {
+    pub async fn run(self, stop: CancellationToken) {
+        run_loop(
+            &self.settings,
+            "clock timers",
+            stop,
+            |now| self.fire_due(now),
+            || async {
+                sqlx::query_scalar("SELECT min(next_fire_at) FROM clocks WHERE next_fire_at IS NOT NULL")
+                    .fetch_one(&self.pool)
+                    .await
+                    .unwrap_or(None)
+            },
+        )
+        .await
     }
 
     /// Fires what is due at `now` for one batch of clocks; returns how many clocks were advanced.

@@ -1,7 +1,6 @@
 //! Fires due revisit timers exactly once, like [`crate::firing`]: a batch is claimed with
 //! `FOR UPDATE SKIP LOCKED`, each timer's `revisit.due` goes to the outbox and the timer is marked
 //! fired in the same transaction, so replicas never announce the same revisit twice.
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use contracts::{
@@ -27,35 +26,19 @@ fn reason(name: &str) -> Option<RevisitReason> {
 
 impl RevisitFiring {
     pub async fn run(self, stop: CancellationToken) {
-        while !stop.is_cancelled() {
-            let sleep = match self.fire_due(Utc::now()).await {
-                Ok(n) if n as i64 >= self.settings.batch => Duration::ZERO,
-                Ok(_) => self.until_next().await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "firing revisit timers failed; will retry");
-                    Duration::from_millis(self.settings.max_sleep_ms)
-                }
-            };
-            if !sleep.is_zero() {
-                tokio::select! {
-                    _ = stop.cancelled() => {}
-                    _ = tokio::time::sleep(sleep) => {}
-                }
-            }
-        }
-    }
-
-    async fn until_next(&self) -> Duration {
-        let max = Duration::from_millis(self.settings.max_sleep_ms);
-        let next: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT min(due_at) FROM revisit_timers WHERE state = 'pending'")
-                .fetch_one(&self.pool)
-                .await
-                .unwrap_or(None);
-        match next {
-            Some(t) => (t - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(max),
-            None => max,
-        }
+        crate::firing::run_loop(
+            &self.settings,
+            "revisit timers",
+            stop,
+            |now| self.fire_due(now),
+            || async {
+                sqlx::query_scalar("SELECT min(due_at) FROM revisit_timers WHERE state = 'pending'")
+                    .fetch_one(&self.pool)
+                    .await
+                    .unwrap_or(None)
+            },
+        )
+        .await
     }
 
     /// Announces every revisit due at `now` (one batch); returns how many timers fired.

@@ -120,3 +120,31 @@ pub async fn save(
     );
     messaging::enqueue(conn, &event).await
 }
+
+/// Records a change of a case's documents or records (8D, regulator report, CAPA, staff named) that leaves its
+/// workflow state as it is: a history row and a `case.changed` event, like every other change.
+pub async fn record_unchanged(
+    conn: &mut PgConnection,
+    case: &LockedCase,
+    action: &str,
+    actor: &str,
+    detail: Value,
+    changes: Value,
+) -> Result<(), sqlx::Error> {
+    save(
+        conn,
+        case,
+        &case.state,
+        case.claim.as_ref(),
+        Change {
+            action,
+            actor,
+            at: chrono::Utc::now(),
+            from_status: case.state.status.as_str(),
+            department: &case.department,
+            detail,
+            changes,
+        },
+    )
+    .await
+}

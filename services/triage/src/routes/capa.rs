@@ -22,7 +22,7 @@ use crate::{
         workflow::Actor,
     },
     startup::AppState,
-    store::{self, Change, LockedCase},
+    store::{self, LockedCase},
 };
 
 fn capa_error(e: CapaError) -> ApiError {
@@ -95,31 +95,6 @@ async fn may_read(conn: &mut PgConnection, state: &AppState, actor: &Actor, capa
     }
 }
 
-async fn note_on_case(
-    conn: &mut PgConnection,
-    case: &LockedCase,
-    actor: &Actor,
-    action: &str,
-    detail: Value,
-) -> Result<(), sqlx::Error> {
-    store::save(
-        conn,
-        case,
-        &case.state,
-        case.claim.as_ref(),
-        Change {
-            action,
-            actor: &actor.id,
-            at: Utc::now(),
-            from_status: case.state.status.as_str(),
-            department: &case.department,
-            detail,
-            changes: json!({}),
-        },
-    )
-    .await
-}
-
 /// Open a CAPA record linked to one or more cases.
 #[utoipa::path(post, path = "/api/v1/capa", request_body = NewCapa,
     responses((status = 201, body = CapaView), (status = 403), (status = 422)), security(("bearer" = [])))]
@@ -179,12 +154,13 @@ pub async fn create(
             .bind(case.id)
             .execute(&mut *tx)
             .await?;
-        note_on_case(
+        store::record_unchanged(
             &mut tx,
             case,
-            &actor,
             "capa_opened",
+            &actor.id,
             json!({ "capa_id": id, "number": number, "title": body.title.trim() }),
+            json!({}),
         )
         .await?;
     }
@@ -356,12 +332,13 @@ pub async fn act(
             .await?;
         for case_id in case_ids {
             if let Some(case) = store::lock(&mut tx, &case_id.to_string()).await? {
-                note_on_case(
+                store::record_unchanged(
                     &mut tx,
                     &case,
-                    &actor,
                     "capa_closed",
+                    &actor.id,
                     json!({ "capa_id": capa_id, "number": number }),
+                    json!({}),
                 )
                 .await?;
             }

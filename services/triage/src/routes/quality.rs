@@ -24,7 +24,7 @@ use crate::{
         workflow::{may_act, Actor},
     },
     startup::AppState,
-    store::{self, Change, LockedCase},
+    store::{self, LockedCase},
 };
 
 fn eight_d_error(e: EightDError) -> ApiError {
@@ -117,32 +117,6 @@ fn may_edit(actor: &Actor, roles: &[auth::Role], case: &LockedCase, what: &str) 
     may_act(actor, &case.department, &case.site).map_err(|m| auth::AuthError::Forbidden(m).into())
 }
 
-/// Records a change of a case's documents in its history and publishes it as `case.changed`.
-async fn record(
-    conn: &mut PgConnection,
-    case: &LockedCase,
-    action: &str,
-    actor: &Actor,
-    detail: Value,
-) -> Result<(), sqlx::Error> {
-    store::save(
-        conn,
-        case,
-        &case.state,
-        case.claim.as_ref(),
-        Change {
-            action,
-            actor: &actor.id,
-            at: Utc::now(),
-            from_status: case.state.status.as_str(),
-            department: &case.department,
-            detail,
-            changes: json!({}),
-        },
-    )
-    .await
-}
-
 // ---------------------------------------------------------------------------------------------- 8D
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -227,7 +201,7 @@ async fn change_eight_d(
     }
     let (next, detail) = change(&current, &actor).map_err(eight_d_error)?;
     let version = store_eight_d(&mut tx, case.id, &next, &actor.id).await?;
-    record(&mut tx, &case, action, &actor, detail).await?;
+    store::record_unchanged(&mut tx, &case, action, &actor.id, detail, json!({})).await?;
     tx.commit().await?;
     state.outbox.notify();
     tracing::info!(case = %case.reference, action, actor = %actor.id, "8D report changed");
@@ -469,12 +443,13 @@ pub async fn send_eight_d(
         ));
     }
     let text = eight_d::render_text(&report, &heading(&case, &facts), &facts.language);
-    record(
+    store::record_unchanged(
         &mut tx,
         &case,
         "send_8d",
-        &actor,
+        &actor.id,
         json!({ "text": text, "language": facts.language, "version": version }),
+        json!({}),
     )
     .await?;
     tx.commit().await?;
@@ -563,12 +538,13 @@ async fn change_regulator(
     .bind(&actor.id)
     .fetch_one(&mut *tx)
     .await?;
-    record(
+    store::record_unchanged(
         &mut tx,
         &case,
         action,
-        &actor,
+        &actor.id,
         json!({ "status": next.status, "submission_reference": next.submission_reference }),
+        json!({}),
     )
     .await?;
     tx.commit().await?;

@@ -5,7 +5,6 @@ use axum::{
     extract::{Path, State},
     Json,
 };
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 use server::{ApiError, ApiJson};
@@ -15,7 +14,7 @@ use crate::{
     domain::workflow::{self, ActionKind, Actor},
     routes::cases::{load_detail, CaseDetail, Viewer},
     startup::AppState,
-    store::{self, Change},
+    store,
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -66,20 +65,13 @@ pub async fn name_staff(
         .bind(&named)
         .execute(&mut *tx)
         .await?;
-    store::save(
+    store::record_unchanged(
         &mut tx,
         &case,
-        &case.state,
-        case.claim.as_ref(),
-        Change {
-            action: "staff_named",
-            actor: &actor.id,
-            at: Utc::now(),
-            from_status: case.state.status.as_str(),
-            department: &case.department,
-            detail: json!({ "staff": named, "reason": body.reason.trim() }),
-            changes: json!({ "complained_about": [before, named] }),
-        },
+        "staff_named",
+        &actor.id,
+        json!({ "staff": named, "reason": body.reason.trim() }),
+        json!({ "complained_about": [before, named] }),
     )
     .await?;
     tx.commit().await?;
