@@ -14,7 +14,7 @@ SERVICES := bash scripts/services.sh
 # The exact cargo invocations of `make test`; override on the command line, e.g.
 #   make test CARGO_TEST='cargo test -p intake -- --test-threads=1'
 CARGO_BUILD_TESTS ?= cargo build --workspace --all-targets
-CARGO_TEST        ?= cargo test --workspace -- --test-threads=4
+CARGO_TEST        ?= cargo test --workspace --no-fail-fast -- --test-threads=4
 BENCH_OUT         ?= bench/results/latest.json
 
 .PHONY: help up down status test test-infra-stop bench demo fmt lint clean-data

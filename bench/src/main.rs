@@ -1,6 +1,8 @@
 //! `make bench`: throughput and latency of the real services on this machine, next to baselines
 //! (PostgreSQL commits, RabbitMQ confirmed publishes) measured in the same run, so figures can be
 //! quoted as ratios. Writes one flat JSON object (`--out`, default bench/results/latest.json).
+//! `--quick` runs a quarter of the sizes; the `--…-only` flags run one part next to the baselines
+//! (read models and timers, the case list, notification email, intake alone).
 use std::{
     collections::BTreeMap,
     sync::Arc,
@@ -18,6 +20,7 @@ use testkit::{
 mod baseline;
 mod case_list;
 mod channels;
+mod console_pages;
 mod load;
 mod notifications;
 mod read_models;
@@ -43,17 +46,26 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("baselines…");
     baseline::postgres(&infra, 32, 5_000 * scale, &mut figures).await?;
     baseline::rabbitmq(&infra, 5_000 * scale, &mut figures).await?;
-    eprintln!("reporting read models ({} cases)…", 250_000 * scale);
-    read_models::figures(&infra, 250_000 * scale as i64, 1_000 * scale as u128, &mut figures).await?;
-    eprintln!("scheduler timers ({} pending)…", 250_000 * scale);
-    timers::figures(
-        &infra,
-        250_000 * scale as i64,
-        10_000,
-        200 * scale as usize,
-        &mut figures,
-    )
-    .await?;
+    // The diagnostic `--…-only` modes (other than read models) skip the two large seeded figures.
+    let diagnostic = [
+        "--case-list-only",
+        "--intake-alone",
+        "--notifications-only",
+        "--console-only",
+    ];
+    if !args.iter().any(|a| diagnostic.contains(&a.as_str())) {
+        eprintln!("reporting read models ({} cases)…", 250_000 * scale);
+        read_models::figures(&infra, 250_000 * scale as i64, 1_000 * scale as u128, &mut figures).await?;
+        eprintln!("scheduler timers ({} pending)…", 250_000 * scale);
+        timers::figures(
+            &infra,
+            250_000 * scale as i64,
+            10_000,
+            200 * scale as usize,
+            &mut figures,
+        )
+        .await?;
+    }
     if args.iter().any(|a| a == "--read-models-only") {
         add_ratios(&mut figures);
         println!("{}", serde_json::to_string_pretty(&figures)?);
@@ -91,6 +103,24 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&figures)?);
         return Ok(());
     }
+    if args.iter().any(|a| a == "--console-only") {
+        // Diagnostic: the staff console's pages over a million cases (bench/src/console_pages.rs).
+        eprintln!("the console's pages over {} cases…", 250_000 * scale);
+        console_pages::figures(&mut stack, &admin_token()?, 250_000 * scale as i64, &mut figures).await?;
+        let json = serde_json::to_string_pretty(&figures)?;
+        println!("{json}");
+        let out = if args.iter().any(|a| a == "--out") {
+            out
+        } else {
+            "bench/results/console.json".into()
+        };
+        if let Some(dir) = std::path::Path::new(&out).parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&out, json + "\n").with_context(|| format!("writing {out}"))?;
+        eprintln!("written to {out}");
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--intake-alone") {
         // Diagnostic: intake and its relay only (events queue up in triage's queue).
         for svc in ["triage", "notification", "reporting", "scheduler"] {
@@ -104,6 +134,17 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let stack = Arc::new(stack);
+    if args.iter().any(|a| a == "--notifications-only") {
+        // Diagnostic: emails into SMTP, and the pipeline with and without a mail backlog (same run).
+        eprintln!("pipeline, then emails into SMTP and the pipeline while they drain…");
+        load::pipeline_throughput(&stack, 2_500 * scale, &mut figures).await?;
+        load::wait_drained(&stack, Duration::from_secs(300)).await?;
+        notifications::email_throughput(&stack, 2_000 * scale, &mut figures).await?;
+        notifications::pipeline_with_mail_backlog(&stack, 1_000 * scale, 2_000 * scale, &mut figures).await?;
+        add_ratios(&mut figures);
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+        return Ok(());
+    }
 
     eprintln!("intake at concurrency 1 and 32…");
     let c1 = load::closed_loop(&stack, 1, 500 * scale).await?;

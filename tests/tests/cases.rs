@@ -474,3 +474,148 @@ async fn staff_sign_in_and_new_complaints_are_assigned_to_the_least_loaded_handl
     let (_, mine) = get(&w, &li_token, "/api/v1/cases?assignee=qa-li").await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_wrongly_linked_report_is_split_out_into_a_case_of_its_own() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let triage = w.stack.url("triage");
+    // A handler in each department, so that both cases get a named responsible person.
+    for (id, department) in [("qa-li", "quality"), ("s-zhao", "sales")] {
+        let r = w
+            .http
+            .post(format!("{triage}/api/v1/staff"))
+            .bearer_auth(&w.token)
+            .json(
+                &json!({"id": id, "name": id, "password": "long-enough-pw", "roles": ["handler"],
+                          "department": department}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let login = |user: &'static str| {
+        let http = w.http.clone();
+        let triage = triage.clone();
+        async move {
+            let r: Value = http
+                .post(format!("{triage}/api/v1/auth/login"))
+                .json(&json!({"user": user, "password": "long-enough-pw"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let (li, zhao) = (login("qa-li").await, login("s-zhao").await);
+
+    // The first report: a quality defect, by phone.
+    let first = open_case(
+        &w,
+        json!({
+            "channel": "phone", "site": "sh01",
+            "customer": { "name": "王五", "phone": "13912340001" },
+            "content": "收到的产品有质量缺陷，包装破损。", "product": { "code": "P-7", "batch": "B-77" }
+        }),
+    )
+    .await;
+    // The same customer about the same batch, by email: dedup links it, though it is about transport.
+    let second_content = "物流运输途中丢失了一箱，发票也没有收到。";
+    let r = w
+        .post_feedback(&json!({
+            "channel": "email", "site": "sh01",
+            "customer": { "name": "王五", "phone": "13912340001", "email": "wang@example.com" },
+            "content": second_content, "product": { "code": "P-7", "batch": "B-77" }
+        }))
+        .await;
+    assert_eq!(r.status(), 201);
+    let second = r.json::<Value>().await.unwrap()["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let linked: Value = eventually(Duration::from_secs(20), "the second report linked", || async {
+        let (_, d) = get(&w, &li, &format!("/api/v1/cases/{first}")).await;
+        (d["report_count"] == 2).then_some(d)
+    })
+    .await;
+    assert_eq!(linked["department"], "quality");
+    assert_eq!(linked["assignee"], "qa-li");
+    assert_eq!(linked["reports"][0]["first"], true);
+    assert_eq!(linked["reports"][0]["can_split"], false);
+    assert_eq!(linked["reports"][1]["reference"], json!(second));
+    assert_eq!(linked["reports"][1]["can_split"], true);
+    assert_eq!(w.count("triage", "SELECT count(*) FROM cases").await, 1);
+    let history_len = linked["history"].as_array().unwrap().len();
+
+    // Refused, changing nothing: another department's handler, the first report, no reason, no such case.
+    let body = json!({"report": second, "reason": "a transport problem, not the batch defect"});
+    let (status, e) = act(&w, &zhao, &first, "split", body.clone()).await;
+    assert_eq!(status, 403, "{e}");
+    let (status, e) = act(&w, &li, &first, "split", json!({"report": first, "reason": "x"})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("report")), "{e}");
+    let (status, e) = act(&w, &li, &first, "split", json!({"report": second})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("reason")), "{e}");
+    let (status, e) = act(&w, &li, &first, "split", json!({"report": second, "reason": "  "})).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("reason")), "{e}");
+    let (status, _) = act(&w, &li, "SH01-20000101-9999", "split", body.clone()).await;
+    assert_eq!(status, 404);
+    let (_, unchanged) = get(&w, &li, &format!("/api/v1/cases/{first}")).await;
+    assert_eq!(unchanged["report_count"], 2);
+    assert_eq!(unchanged["history"].as_array().unwrap().len(), history_len);
+
+    // The quality handler splits it: a new case from the second report, classified, routed and assigned.
+    let (status, out) = act(&w, &li, &first, "split", body.clone()).await;
+    assert_eq!(status, 201, "{out}");
+    let new = &out["case"];
+    assert_eq!(new["reference"], json!(second));
+    assert_eq!(new["channel"], "email");
+    assert_eq!(new["content"], second_content);
+    assert_eq!(new["category"], "logistics");
+    assert_eq!(new["department"], "sales");
+    assert_eq!(new["assignee"], "s-zhao");
+    assert_eq!(new["report_count"], 1);
+    assert_eq!(new["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(new["reports"][0]["first"], true);
+    let opened = &new["history"][0];
+    assert_eq!(
+        (opened["action"].as_str(), opened["actor"].as_str()),
+        (Some("opened"), Some("qa-li"))
+    );
+    assert_eq!(opened["detail"]["split_from"]["reference"], json!(first));
+    assert_eq!(opened["detail"]["reason"], body["reason"]);
+    let old = &out["split_from"];
+    assert_eq!(old["reference"], json!(first));
+    assert_eq!(old["report_count"], 1);
+    assert_eq!(old["reports"].as_array().unwrap().len(), 1);
+    let last = old["history"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["actor"].as_str()),
+        (Some("report_split"), Some("qa-li"))
+    );
+    assert_eq!(last["detail"]["reason"], body["reason"]);
+    assert_eq!(last["detail"]["new_case"]["reference"], json!(second));
+    assert_eq!(last["changes"]["report_count"], json!([2, 1]));
+    assert!(last["at"].is_string());
+    // Both are cases now; the second reference finds its own case, which the sales handler may read.
+    assert_eq!(w.count("triage", "SELECT count(*) FROM cases").await, 2);
+    let (status, by_ref) = get(&w, &zhao, &format!("/api/v1/cases/{second}")).await;
+    assert_eq!((status, by_ref["id"].clone()), (200, new["id"].clone()));
+    // `case.opened` went out through the outbox: the scheduler runs the new case's clocks.
+    eventually(Duration::from_secs(20), "the new case's clocks", || async {
+        let r = w.get("scheduler", &format!("/api/v1/cases/{second}/deadlines")).await;
+        (r.status() == 200).then_some(())
+    })
+    .await;
+
+    // Splitting the same report again is refused and changes nothing.
+    let (status, e) = act(&w, &li, &first, "split", body).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("report")), "{e}");
+    let (_, after) = get(&w, &li, &format!("/api/v1/cases/{first}")).await;
+    assert_eq!(after["report_count"], 1);
+    assert_eq!(after["history"], old["history"]);
+    assert_eq!(w.count("triage", "SELECT count(*) FROM cases").await, 2);
+}

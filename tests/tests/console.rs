@@ -507,3 +507,484 @@ async fn staff_work_a_phone_complaint_through_the_console_to_closure() {
 
     browser.close().await;
 }
+
+/// Signs in over plain HTTP, as a browser without JavaScript would: the session cookie.
+async fn plain_sign_in(http: &reqwest::Client, console: &str, user: &str, password: &str) -> String {
+    let cookie_of = |r: &reqwest::Response| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("console_session="))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+    };
+    let form = http.get(format!("{console}/login")).send().await.unwrap();
+    let anonymous = cookie_of(&form).expect("a session for the sign-in form");
+    let csrf = csrf_of(&form.text().await.unwrap());
+    let r = http
+        .post(format!("{console}/login"))
+        .header("cookie", &anonymous)
+        .form(&[
+            ("user", user),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", "/work"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "signed in as {user}");
+    cookie_of(&r).expect("the signed-in session")
+}
+
+/// A page's HTML as the signed-in user sees it in English.
+async fn plain_page(http: &reqwest::Client, cookie: &str, url: &str) -> String {
+    let r = http
+        .get(url)
+        .header("cookie", cookie)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    r.text().await.unwrap()
+}
+
+/// The markup from the element with `id` to the end of its section (or table row).
+fn part<'a>(html: &'a str, id: &str, end: &str) -> &'a str {
+    let start = html.find(id).unwrap_or_else(|| panic!("{id} on the page:\n{html}"));
+    let rest = &html[start..];
+    &rest[..rest.find(end).map(|i| i + end.len()).unwrap_or(rest.len())]
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The `href` of the link with `id`, if the page has it.
+fn link(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>')?];
+    let href = &tag[tag.find("href=\"")? + 6..];
+    Some(unescape(&href[..href.find('"')?]))
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_reportings_figures_per_site_and_the_revisit_queue_pages_without_javascript() {
+    let infra = Infra::from_env();
+    let mut w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    w.stack.start_console().await.expect("the console starts");
+    let console = w.stack.url(CONSOLE);
+
+    // Today: two complaints through the API at sh01, one email at bj01.
+    let email = json!({"channel": "email", "site": "bj01", "customer": {"name": "李四", "email": "li@example.com"},
+                       "subject": "物流", "content": "物流运输延迟，包裹晚到三天。"});
+    let mut cases = vec![];
+    for body in [common::complaint(41), common::complaint(42), email] {
+        let r = w.post_feedback(&body).await;
+        assert_eq!(r.status(), 201);
+        let reference = r.json::<Value>().await.unwrap()["reference"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        cases.push(w.wait_for_case(&reference).await);
+    }
+    testkit::eventually(Duration::from_secs(20), "three cases in reporting", || async {
+        (w.count("reporting", "SELECT count(*) FROM case_facts").await == 3).then_some(())
+    })
+    .await;
+    // The first one's first reply runs past its deadline (as the scheduler would announce it).
+    let late = &cases[0];
+    let breached = contracts::Envelope::new(
+        "sh01",
+        uuid::Uuid::now_v7(),
+        contracts::deadline::DeadlineBreachedV1 {
+            case_id: late["id"].as_str().unwrap().parse().unwrap(),
+            case_reference: late["reference"].as_str().unwrap().to_owned(),
+            clock: "first_reply".into(),
+            due_at: chrono::Utc::now() - chrono::Duration::hours(1),
+            level: 1,
+            late: false,
+        },
+    );
+    let bus = messaging::Bus::new(
+        messaging::BusSettings {
+            url: w.stack.amqp_url().to_owned(),
+            exchange: "feedback.events".into(),
+            name_prefix: w.stack.prefix.clone(),
+            prefetch: 1,
+            handler_concurrency: 1,
+            batch_max: 1,
+            max_attempts: 1,
+            delivery_limit: 5,
+            retry_base_ms: 10,
+            retry_max_ms: 10,
+            relay_batch: 10,
+            relay_poll_ms: 100,
+            reconnect_max_ms: 100,
+        },
+        "test-scheduler",
+    );
+    let publisher = messaging::ConfirmedPublisher::open(&bus).await.unwrap();
+    let outcomes = publisher
+        .publish_batch(&[messaging::OutgoingMessage {
+            message_id: breached.id,
+            event_type: breached.event_type.clone(),
+            routing_key: breached.routing_key(),
+            correlation_id: Some(breached.correlation_id),
+            payload: serde_json::to_vec(&breached).unwrap(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(outcomes, vec![messaging::PublishOutcome::Confirmed]);
+    publisher.close().await;
+    bus.close().await;
+    testkit::eventually(Duration::from_secs(20), "the overdue clock in reporting", || async {
+        (w.count("reporting", "SELECT count(*) FROM case_facts WHERE clocks_overdue > 0")
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = plain_sign_in(&http, &console, "admin", "change-me-admin").await;
+    let all = plain_page(&http, &cookie, &format!("{console}/dashboard")).await;
+    assert!(part(&all, "id=\"today-total\"", "</p>").contains(">3<"), "{all}");
+    assert!(part(&all, "id=\"month-total\"", "</p>").contains(">3<"));
+    let by_channel = part(&all, "id=\"chart-intake_by_channel_today\"", "</section>");
+    assert!(by_channel.contains("<tr><td>API</td><td>2</td></tr>"), "{by_channel}");
+    assert!(by_channel.contains("<tr><td>Email</td><td>1</td></tr>"), "{by_channel}");
+    assert!(by_channel.contains("<svg"), "a chart");
+    let by_site = part(&all, "id=\"chart-intake_by_site_today\"", "</section>");
+    assert!(
+        by_site.contains("<tr><td>sh01</td><td>2</td></tr>") && by_site.contains("<tr><td>bj01</td><td>1</td></tr>")
+    );
+    // Open by department: each case where triage routed it.
+    let mut open: std::collections::BTreeMap<String, i64> = Default::default();
+    for c in &cases {
+        *open.entry(c["department"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    let open_chart = part(&all, "id=\"chart-open_by_department\"", "</section>");
+    for (department, n) in &open {
+        assert!(
+            open_chart.contains(&format!("<tr><td>{department}</td><td>{n}</td></tr>")),
+            "{open_chart}"
+        );
+    }
+    let overdue_chart = part(&all, "id=\"chart-overdue_by_department\"", "</section>");
+    assert!(
+        overdue_chart.contains(&format!(
+            "<tr><td>{}</td><td>1</td></tr>",
+            late["department"].as_str().unwrap()
+        )),
+        "{overdue_chart}"
+    );
+    assert_eq!(overdue_chart.matches("<tr><td>").count(), 1, "{overdue_chart}");
+    let first_reply = part(
+        part(&all, "id=\"on-time-today\"", "</section>"),
+        "data-clock=\"first_reply\"",
+        "</tr>",
+    );
+    assert!(
+        first_reply.contains("<td>first_reply</td><td>0</td><td>1</td><td>0</td><td>0")
+            && first_reply.contains("%</td>"),
+        "met 0, breached 1: {first_reply}"
+    );
+    assert_eq!(
+        part(&all, "id=\"revisit-rate\"", "</td>"),
+        "id=\"revisit-rate\">—</td>",
+        "nothing closed yet"
+    );
+
+    // One site: only its figures.
+    let bj01 = plain_page(&http, &cookie, &format!("{console}/dashboard?site=bj01")).await;
+    assert!(part(&bj01, "id=\"today-total\"", "</p>").contains(">1<"));
+    let by_channel = part(&bj01, "id=\"chart-intake_by_channel_today\"", "</section>");
+    assert!(by_channel.contains("<tr><td>Email</td><td>1</td></tr>") && !by_channel.contains("API"));
+    assert!(part(&bj01, "id=\"chart-overdue_by_department\"", "</section>").contains("No data yet."));
+    assert!(part(&bj01, "id=\"site\"", "</select>").contains("value=\"bj01\" selected"));
+
+    // The revisit queue in pages of two: five manual revisits of the first case, forward and back by plain
+    // links that keep the site, the "outside the call window" filter and the page size.
+    for _ in 0..5 {
+        let r = w
+            .http
+            .post(format!("{}/api/v1/revisits", w.stack.url("triage")))
+            .bearer_auth(admin_token())
+            .json(&json!({"reference": late["reference"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    // The whole queue as triage gives it in one page, in order.
+    let queue: Value = w
+        .get(
+            "triage",
+            "/api/v1/revisits?site=sh01&include_outside_window=true&limit=100",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let queue: Vec<String> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(queue.len() >= 5, "{queue:?}");
+    let sequences = |html: &str| -> Vec<String> {
+        html.match_indices("href=\"/revisits/")
+            .map(|(i, _)| {
+                let id = &html[i + 16..];
+                id[..id.find('"').unwrap()].to_owned()
+            })
+            .collect()
+    };
+    let mut url = format!("{console}/revisits?site=sh01&all=true&limit=2");
+    let mut pages = vec![];
+    loop {
+        let html = plain_page(&http, &cookie, &url).await;
+        pages.push((url.clone(), sequences(&html), link(&html, "previous-page")));
+        assert_eq!(
+            pages.len() > 1,
+            link(&html, "previous-page").is_some(),
+            "a way back after the first page"
+        );
+        match link(&html, "next-page") {
+            Some(next) => {
+                for kept in ["site=sh01", "all=true", "limit=2", "cursor="] {
+                    assert!(next.contains(kept), "{kept} in {next}");
+                }
+                url = format!("{console}{next}");
+            }
+            None => break,
+        }
+        assert!(pages.len() <= queue.len(), "pages of two");
+    }
+    let sizes: Vec<usize> = pages.iter().map(|(_, s, _)| s.len()).collect();
+    assert!(
+        sizes.len() >= 3 && sizes[..sizes.len() - 1].iter().all(|n| *n == 2),
+        "{sizes:?}"
+    );
+    let paged: Vec<String> = pages.iter().flat_map(|(_, s, _)| s.clone()).collect();
+    assert_eq!(paged, queue, "every revisit once, in the queue's order");
+    // Back from the last page is the second page, and back from that the first.
+    let back = pages[2].2.clone().unwrap();
+    let second = plain_page(&http, &cookie, &format!("{console}{back}")).await;
+    assert_eq!(sequences(&second), pages[1].1);
+    let first = plain_page(
+        &http,
+        &cookie,
+        &format!("{console}{}", link(&second, "previous-page").unwrap()),
+    )
+    .await;
+    assert_eq!(sequences(&first), pages[0].1);
+    assert!(link(&first, "previous-page").is_none());
+    // The filter form keeps the page size.
+    assert!(first.contains("name=\"limit\" value=\"2\""));
+}
+
+/// Administration in the browser: a handler is refused it in words; the administrator lists and
+/// filters staff, is told in words what cannot be saved (no role; the last administrator), grants the
+/// handler the administrator role — whose old session then ends and who, signed in again, has the
+/// administration pages — and deactivates an agent with a plain form post (no JavaScript), after which
+/// the agent cannot sign in; an auditor reads the directory without forms.
+#[tokio::test]
+async fn administrators_edit_staff_roles_in_the_console_and_others_are_refused() {
+    let infra = Infra::from_env();
+    let mut w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    w.stack.start_console().await.expect("the console starts");
+    let console = w.stack.url(CONSOLE);
+    create_staff(&w, "adm-handler", &["handler"], Some("quality"), &["sh01"]).await;
+    create_staff(&w, "adm-agent", &["agent"], Some("sales"), &[]).await;
+    create_staff(&w, "adm-auditor", &["auditor"], None, &[]).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let browser = Browser::start(1280, 1600).await.expect("headless Chromium starts");
+    let b = &browser.client;
+
+    // A handler: no Administration in the menu, and the page itself refuses in words (403).
+    sign_in(b, &console, "adm-handler", PASSWORD).await;
+    assert!(!exists(b, "nav a[href='/admin']").await);
+    b.goto(&format!("{console}/admin")).await.unwrap();
+    assert_eq!(text(b, "#error-message").await, "You are not allowed to do this.");
+    assert!(text(b, "#error-detail").await.contains("for administrators"));
+    shot(&browser, "20-admin-refused-handler.png").await;
+    let handler_cookie = session_cookie(b).await;
+    let r = http
+        .get(format!("{console}/admin/staff/adm-agent"))
+        .header("cookie", &handler_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Posting the edit form anyway changes nothing.
+    let page = http
+        .get(format!("{console}/work"))
+        .header("cookie", &handler_cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = http
+        .post(format!("{console}/admin/staff/adm-handler"))
+        .header("cookie", &handler_cookie)
+        .form(&[
+            ("csrf", csrf_of(&page)),
+            ("name", "x".into()),
+            ("roles", "administrator".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    sign_out(b).await;
+
+    // The administrator: the directory, filtered by role.
+    sign_in(b, &console, "admin", "change-me-admin").await;
+    b.goto(&format!("{console}/admin")).await.unwrap();
+    for user in ["admin", "adm-handler", "adm-agent", "adm-auditor"] {
+        assert!(
+            exists(b, &format!("#staff-list tr[data-user='{user}']")).await,
+            "{user} listed"
+        );
+    }
+    b.find(Locator::Css("#f-role"))
+        .await
+        .unwrap()
+        .select_by_value("handler")
+        .await
+        .unwrap();
+    click(b, "#filter-staff").await;
+    wait_text(b, "#staff-list tr[data-user='adm-handler'] td.roles", "Handler").await;
+    assert!(!exists(b, "#staff-list tr[data-user='adm-agent']").await, "filtered");
+    shot(&browser, "21-admin-staff-list.png").await;
+
+    // Taking the role from the only administrator is refused in words.
+    b.goto(&format!("{console}/admin/staff/admin")).await.unwrap();
+    click(b, "#role-administrator").await;
+    click(b, "#role-auditor").await;
+    click(b, "#save-staff").await;
+    wait_text(b, "#general-error", "This is the last active administrator").await;
+    shot(&browser, "22-admin-last-administrator.png").await;
+
+    // The handler's account: no role at all is refused in words; nothing is saved.
+    b.goto(&format!("{console}/admin?role=handler")).await.unwrap();
+    click(b, "#staff-list tr[data-user='adm-handler'] a").await;
+    wait_text(b, "#account-id", "adm-handler").await;
+    click(b, "#role-handler").await;
+    click(b, "#save-staff").await;
+    wait_text(b, "#roles-error", "Choose at least one role.").await;
+    shot(&browser, "22-admin-staff-no-role.png").await;
+    // Handler again, plus administrator: saved, and the change is recorded with who made it.
+    click(b, "#role-handler").await;
+    click(b, "#role-administrator").await;
+    click(b, "#save-staff").await;
+    wait_text(b, "#done", "Saved").await;
+    let history = text(b, "#staff-changes").await;
+    assert!(
+        history.contains("Roles: Handler → Handler, Administrator") && history.contains("admin"),
+        "{history}"
+    );
+    shot(&browser, "23-admin-staff-saved.png").await;
+    // Administrators do not deactivate themselves.
+    b.goto(&format!("{console}/admin/staff/admin")).await.unwrap();
+    click(b, "#active").await;
+    click(b, "#save-staff").await;
+    wait_text(b, "#general-error", "You cannot deactivate your own account").await;
+
+    // Without JavaScript: the agent is deactivated by a plain form post with the page's token.
+    let admin_cookie = session_cookie(b).await;
+    let form_page = http
+        .get(format!("{console}/admin/staff/adm-agent"))
+        .header("cookie", &admin_cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let agent_form = vec![
+        ("name", "Staff adm-agent".to_owned()),
+        ("department", "sales".into()),
+        ("roles", "agent".into()),
+    ];
+    let post = |form: Vec<(&'static str, String)>| {
+        let (http, cookie) = (http.clone(), admin_cookie.clone());
+        let url = format!("{console}/admin/staff/adm-agent");
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let refused = post(agent_form.clone()).await;
+    assert_eq!(refused.status(), 403, "no CSRF token, no change");
+    let mut with_token = agent_form.clone();
+    with_token.push(("csrf", csrf_of(&form_page)));
+    let saved = post(with_token).await;
+    assert_eq!(saved.status(), 303, "a plain form post works");
+    assert_eq!(saved.headers()["location"], "/admin/staff/adm-agent?done=saved");
+    b.goto(&format!("{console}/admin?active=false")).await.unwrap();
+    assert!(
+        exists(b, "#staff-list tr[data-user='adm-agent']").await,
+        "listed as deactivated"
+    );
+    assert!(!exists(b, "#staff-list tr[data-user='adm-handler']").await);
+    sign_out(b).await;
+    b.goto(&format!("{console}/login")).await.unwrap();
+    fill(b, "#user", "adm-agent").await;
+    fill(b, "#password", PASSWORD).await;
+    click(b, "#sign-in").await;
+    b.wait().for_element(Locator::Css("#login-error")).await.unwrap();
+
+    // The handler's session from before the change has ended: back to the sign-in form.
+    let r = http
+        .get(format!("{console}/work"))
+        .header("cookie", &handler_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
+    // Signed in again, the new role is in force: Administration is in the menu and opens.
+    sign_in(b, &console, "adm-handler", PASSWORD).await;
+    click(b, "nav a[href='/admin']").await;
+    b.wait().for_element(Locator::Css("#staff-form")).await.unwrap();
+    assert!(exists(b, "#staff-list tr[data-user='adm-handler']").await);
+    shot(&browser, "24-admin-new-administrator.png").await;
+    sign_out(b).await;
+
+    // An auditor reads the directory and an account, without any form.
+    sign_in(b, &console, "adm-auditor", PASSWORD).await;
+    b.goto(&format!("{console}/admin")).await.unwrap();
+    b.wait().for_element(Locator::Css("#read-only")).await.unwrap();
+    assert!(exists(b, "#staff-list tr[data-user='adm-agent']").await);
+    assert!(!exists(b, "#staff-form").await, "no create form for auditors");
+    b.goto(&format!("{console}/admin/staff/adm-handler")).await.unwrap();
+    wait_text(b, "#account-roles", "Administrator").await;
+    assert!(!exists(b, "#edit-form").await, "no edit form for auditors");
+    shot(&browser, "25-admin-auditor-read-only.png").await;
+
+    browser.close().await;
+}

@@ -117,6 +117,13 @@ async fn a_deadline_extension_reaches_the_customer_with_its_reason_and_new_date(
         .unwrap()
         .to_owned();
     w.wait_for_case(&reference).await;
+    // A new due date a month ahead (10:00 UTC is 18:00 in Shanghai, the site's zone).
+    let new_due = (chrono::Utc::now() + chrono::Duration::days(30))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
+    let shown = format!("{} 18:00", new_due.date_naive());
     let r = w
         .http
         .post(format!(
@@ -124,7 +131,7 @@ async fn a_deadline_extension_reaches_the_customer_with_its_reason_and_new_date(
             w.stack.url("triage")
         ))
         .bearer_auth(&w.token)
-        .json(&json!({"clock": "reply", "new_due": "2026-12-01T10:00:00Z", "reason": "等待供应商检测报告"}))
+        .json(&json!({"clock": "reply", "new_due": new_due, "reason": "等待供应商检测报告"}))
         .send()
         .await
         .unwrap();
@@ -138,13 +145,9 @@ async fn a_deadline_extension_reaches_the_customer_with_its_reason_and_new_date(
     .await;
     assert_eq!(header(&mail, "To").as_deref(), Some("zhang@example.com"));
     let text = body_text(&mail);
-    // 10:00 UTC is 18:00 in Shanghai, the site's zone.
-    assert!(text.contains("新的答复日期：2026-12-01 18:00"), "{text}");
+    assert!(text.contains(&format!("新的答复日期：{shown}")), "{text}");
     let html = body_html(&mail).expect("an HTML part");
-    assert!(
-        html.contains("等待供应商检测报告") && html.contains("2026-12-01 18:00"),
-        "{html}"
-    );
+    assert!(html.contains("等待供应商检测报告") && html.contains(&shown), "{html}");
     assert!(
         header(&mail, "In-Reply-To").is_some(),
         "threaded under the acknowledgement"

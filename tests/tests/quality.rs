@@ -11,6 +11,13 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use testkit::{eventually, mail::header, Infra};
 
+/// A due date a few months ahead, so the CAPA and 8D checks against the past never trip.
+fn due_date() -> String {
+    (chrono::Utc::now() + chrono::Duration::days(90))
+        .date_naive()
+        .to_string()
+}
+
 fn token(sub: &str, roles: Vec<Role>, department: Option<&str>) -> String {
     auth::AuthKeys::new(auth::DEV_SECRET)
         .issue(
@@ -141,7 +148,7 @@ async fn an_8d_report_is_written_verified_closed_and_sent_to_the_customer_and_ca
         &format!("{eight_d}/actions"),
         Some(
             json!({"discipline": "D5", "description": "Replace the mould heater", "owner": "zhang.wei",
-                    "due_date": "2026-12-31"}),
+                    "due_date": due_date()}),
         ),
     )
     .await;
@@ -255,7 +262,7 @@ async fn an_8d_report_is_written_verified_closed_and_sent_to_the_customer_and_ca
         &qe,
         "/api/v1/capa",
         Some(json!({"kind": "corrective", "title": "Mould",
-        "problem": "cracks", "action_plan": "alarm", "owner": "qe1", "due_date": "2026-12-31", "cases": []})),
+        "problem": "cracks", "action_plan": "alarm", "owner": "qe1", "due_date": due_date(), "cases": []})),
     )
     .await;
     assert_eq!((status, bad["error"]["field"].as_str()), (422, Some("cases")));
@@ -266,7 +273,7 @@ async fn an_8d_report_is_written_verified_closed_and_sent_to_the_customer_and_ca
             &agent,
             "/api/v1/capa",
             Some(json!({"kind": "corrective", "title": "Mould",
-            "problem": "cracks", "action_plan": "alarm", "owner": "qe1", "due_date": "2026-12-31", "cases": [id]}))
+            "problem": "cracks", "action_plan": "alarm", "owner": "qe1", "due_date": due_date(), "cases": [id]}))
         )
         .await
         .0,
@@ -274,7 +281,7 @@ async fn an_8d_report_is_written_verified_closed_and_sent_to_the_customer_and_ca
     );
     let (status, capa) = call(&w, Method::POST, &qe, "/api/v1/capa", Some(json!({"kind": "corrective",
         "title": "Mould temperature control", "problem": "Cracks from cold moulds", "action_plan": "Alarm on every press",
-        "owner": "qe1", "due_date": "2026-12-31", "cases": [id]}))).await;
+        "owner": "qe1", "due_date": due_date(), "cases": [id]}))).await;
     assert_eq!(status, 201, "{capa}");
     assert!(capa["number"].as_str().unwrap().starts_with("CAPA-"));
     let capa_id = capa["id"].as_str().unwrap().to_owned();

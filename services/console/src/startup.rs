@@ -41,6 +41,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard.html", include_str!("../templates/dashboard.html")),
     ("reports.html", include_str!("../templates/reports.html")),
     ("admin.html", include_str!("../templates/admin.html")),
+    ("admin_staff.html", include_str!("../templates/admin_staff.html")),
 ];
 
 pub fn templates() -> Environment<'static> {
@@ -90,6 +91,10 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/csv", get(pages::reports::csv))
         .route("/admin", get(pages::admin::page))
         .route("/admin/staff", post(pages::admin::create_staff))
+        .route(
+            "/admin/staff/{id}",
+            get(pages::admin::staff_page).post(pages::admin::update_staff),
+        )
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
         .fallback(|| async { crate::error::AppError::NotFound })

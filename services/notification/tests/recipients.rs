@@ -63,17 +63,25 @@ async fn every_kind_of_recipient_is_resolved_from_the_directory() {
         [
             row("case_assigned", "email", "quality-head@feedback.example", "assignee"),
             row("case_opened", "email", "quality@feedback.example", "department"),
-            // Over 2,000 CNY: the general manager approves.
+            // Over 2,000 CNY: the marketing manager and the general manager both approve.
             row("claim_approval", "email", "gm@feedback.example", "approvers"),
+            row(
+                "claim_approval",
+                "email",
+                "marketing-director@feedback.example",
+                "approvers"
+            ),
             row("concern_letter", "email", "zhang@example.com", "customer"),
             row("feedback_received", "email", "zhang@example.com", "customer"),
             row("feedback_received", "sms", "13800000000", "customer"),
         ]
     );
-    let approval: String = sqlx::query_scalar("SELECT subject FROM deliveries WHERE template = 'claim_approval'")
-        .fetch_one(&f.pool)
-        .await
-        .unwrap();
+    let approval: String = sqlx::query_scalar(
+        "SELECT subject FROM deliveries WHERE template = 'claim_approval' AND recipient = 'gm@feedback.example'",
+    )
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
     assert!(approval.contains("2500.00 CNY"), "{approval}");
 
     // Deadlines: the handler is warned and told of the breach; the ladder's roles at level 2.

@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod handlers;
 pub mod issue;
+pub mod overview;
 /// Report periods live with the calendar: the scheduler computes when they fall due.
 pub use calendar::period;
 pub mod rebuild;

@@ -18,7 +18,8 @@ pub struct RebuildSummary {
 }
 
 const READ_MODELS: &str =
-    "case_facts, feedback_facts, clock_facts, case_days, revisit_due_facts, revisit_facts, staff_complaints";
+    "case_facts, feedback_facts, clock_facts, case_days, case_channel_days, clock_days, closure_days, revisit_due_facts,
+     revisit_due_days, revisit_facts, revisit_days, staff_complaints";
 
 pub async fn rebuild(pool: &PgPool, settings: &ReportingSettings) -> anyhow::Result<RebuildSummary> {
     let mut tx = pool.begin().await?;

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use utoipa::OpenApi;
 
 use crate::{
-    handlers, issue,
+    handlers, issue, overview,
     rebuild::{self, RebuildSummary},
     routes,
     settings::{ReportingSettings, Settings},
@@ -40,6 +40,7 @@ impl FromRef<AppState> for AuthKeys {
     info(title = "Reporting", description = "Statistics and reports built from events."),
     paths(
         routes::daily,
+        overview::overview,
         crate::report::report,
         issue::issue_now,
         issue::list_issued,
@@ -107,6 +108,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/stats/daily", get(routes::daily))
+        .route("/api/v1/stats/overview", get(overview::overview))
         .route("/api/v1/reports/{kind}", get(crate::report::report))
         .route("/api/v1/reports/{kind}/issue", post(issue::issue_now))
         .route("/api/v1/reports/{kind}/issued", get(issue::list_issued))

@@ -559,3 +559,341 @@ async fn an_issued_report_stays_as_issued_when_late_events_arrive_and_a_reissue_
         .unwrap();
     assert_eq!(body["total"], 5);
 }
+
+/// A case of the dashboard's November (site, channel and department of its own).
+fn opened_in(c: &Case, site: &str, channel: Channel, at: &str, department: &str) -> Envelope<CaseOpenedV1> {
+    let mut e = opened(c, at, "product_quality", department);
+    e.site = site.into();
+    e.data.channel = channel;
+    e
+}
+
+fn change_in(c: &Case, site: &str, at: &str, action: &str, status: &str, department: &str) -> Envelope<CaseChangedV1> {
+    let mut e = changed(c, at, action, status, json!({"outcome": "resolved"}), json!({}));
+    e.site = site.into();
+    e.data.department = department.into();
+    e
+}
+
+fn breached(c: &Case, site: &str, clock: &str) -> Envelope<DeadlineBreachedV1> {
+    Envelope::new(
+        site,
+        c.id,
+        DeadlineBreachedV1 {
+            case_id: c.id,
+            case_reference: c.reference.clone(),
+            clock: clock.into(),
+            due_at: t("2026-11-18T00:00:00Z"),
+            level: 1,
+            late: false,
+        },
+    )
+}
+
+fn stopped_in(c: &Case, site: &str, clock: &str, met: bool) -> Envelope<DeadlineStoppedV1> {
+    let mut e = stopped(c, clock, met, if met { 2 } else { 30 });
+    e.site = site.into();
+    e
+}
+
+fn revisit(c: &Case, site: &str, due: &str, done: &str, score: u8, satisfied: bool) -> [RawEnvelope; 2] {
+    let raw = |v: Value| serde_json::from_value::<RawEnvelope>(v).unwrap();
+    [
+        raw(serde_json::to_value(Envelope::new(
+            site,
+            c.id,
+            RevisitDueV1 {
+                case_id: c.id,
+                reference: c.reference.clone(),
+                site: site.into(),
+                reason: RevisitReason::AfterClose,
+                due_at: t(due),
+                sequence: 1,
+            },
+        ))
+        .unwrap()),
+        raw(serde_json::to_value(Envelope::new(
+            site,
+            c.id,
+            RevisitCompletedV1 {
+                revisit_id: c.id,
+                case_id: c.id,
+                reference: c.reference.clone(),
+                site: site.into(),
+                reason: RevisitReason::AfterClose,
+                sequence: 1,
+                method: "phone".into(),
+                score: Some(score),
+                satisfied,
+                answers: json!({"overall": score}),
+                attempts: 1,
+                case_reopened: false,
+                actor: "agent1".into(),
+                completed_at: t(done),
+            },
+        ))
+        .unwrap()),
+    ]
+}
+
+/// November 2026, the dashboard's day the 20th (Asia/Shanghai): k1 (sh01, web) and k2 (sh01, phone, 23:30 local)
+/// arrive that day, and k3 (bj01, email) at 00:30 local — 16:30 UTC the day before; k4 (sh01, phone) on the
+/// 5th with its first reply overdue; k5 (bj01, phone, technical) on the 10th, late on its handling result,
+/// closed, revisited satisfied; k6 (sh01, web, sales) at 23:59 on 31 October, its overdue clock reported before
+/// the case; k7 (sh01, api) at 00:00 on the 21st, rejected. k3 is closed on the 20th and revisited dissatisfied;
+/// k4 is closed on the 15th and reopened the next day.
+async fn november(f: &Fixture) {
+    let k: Vec<Case> = (21..=27).map(case).collect();
+    f.deliver(&breached(&k[5], "sh01", "first_reply")).await;
+    for (c, site, channel, at, department) in [
+        (&k[0], "sh01", Channel::Web, "2026-11-20T02:00:00Z", "quality"),
+        (&k[1], "sh01", Channel::Phone, "2026-11-20T15:30:00Z", "sales"),
+        (&k[2], "bj01", Channel::Email, "2026-11-19T16:30:00Z", "quality"),
+        (&k[3], "sh01", Channel::Phone, "2026-11-05T02:00:00Z", "quality"),
+        (&k[4], "bj01", Channel::Phone, "2026-11-10T02:00:00Z", "technical"),
+        (&k[5], "sh01", Channel::Web, "2026-10-31T15:59:00Z", "sales"),
+        (&k[6], "sh01", Channel::Api, "2026-11-20T16:00:00Z", "quality"),
+    ] {
+        f.deliver(&opened_in(c, site, channel, at, department)).await;
+    }
+    f.deliver(&stopped_in(&k[0], "sh01", "acknowledgement", true)).await;
+    f.deliver(&stopped_in(&k[2], "bj01", "acknowledgement", false)).await;
+    f.deliver(&stopped_in(&k[3], "sh01", "acknowledgement", true)).await;
+    f.deliver(&breached(&k[3], "sh01", "first_reply")).await;
+    // k5's handling result: overdue, then stopped late.
+    f.deliver(&breached(&k[4], "bj01", "handling_result")).await;
+    f.deliver(&stopped_in(&k[4], "bj01", "handling_result", false)).await;
+    f.deliver(&change_in(
+        &k[4],
+        "bj01",
+        "2026-11-12T02:00:00Z",
+        "close",
+        "closed",
+        "technical",
+    ))
+    .await;
+    f.deliver(&change_in(
+        &k[2],
+        "bj01",
+        "2026-11-20T05:00:00Z",
+        "close",
+        "closed",
+        "quality",
+    ))
+    .await;
+    f.deliver(&change_in(
+        &k[6],
+        "sh01",
+        "2026-11-20T17:00:00Z",
+        "reject",
+        "rejected",
+        "quality",
+    ))
+    .await;
+    // k4 closed and reopened: neither a closure nor off the overdue list.
+    for (at, action, status) in [
+        ("2026-11-15T02:00:00Z", "close", "closed"),
+        ("2026-11-16T02:00:00Z", "reopen", "reopened"),
+    ] {
+        f.deliver(&change_in(&k[3], "sh01", at, action, status, "quality"))
+            .await;
+    }
+    for e in revisit(&k[4], "bj01", "2026-11-15T00:00:00Z", "2026-11-15T03:00:00Z", 5, true)
+        .into_iter()
+        .chain(revisit(
+            &k[2],
+            "bj01",
+            "2026-11-20T06:00:00Z",
+            "2026-11-20T07:00:00Z",
+            2,
+            false,
+        ))
+    {
+        let mut tx = f.pool.begin().await.unwrap();
+        f.handler.handle(&mut tx, &e).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+impl Fixture {
+    async fn overview(&self, date: &str, site: Option<&str>) -> Value {
+        let o = reporting::overview::build(&self.pool, &self.settings, self.tz, date.parse().unwrap(), site)
+            .await
+            .unwrap();
+        let mut v = serde_json::to_value(o).unwrap();
+        v.as_object_mut().unwrap().remove("generated_at");
+        v
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_overview_gives_exact_figures_for_a_day_and_its_month_per_site_and_after_a_rebuild() {
+    let f = fixture().await;
+    november(&f).await;
+
+    let all = f.overview("2026-11-20", None).await;
+    let today = &all["today"];
+    assert_eq!(
+        (&today["from"], &today["to"]),
+        (&json!("2026-11-20"), &json!("2026-11-21"))
+    );
+    assert_eq!(
+        today["intake"], 3,
+        "k3 at 00:30 local counts, k7 at 00:00 the next day does not"
+    );
+    assert_eq!(today["by_channel"], json!({"email": 1, "phone": 1, "web": 1}));
+    assert_eq!(today["by_site"], json!({"bj01": 1, "sh01": 2}));
+    assert_eq!(
+        today["on_time"],
+        json!([{"clock": "acknowledgement", "met": 1, "breached": 1, "running": 0, "on_time_pct": 50.0}])
+    );
+    assert_eq!(
+        today["revisits"],
+        json!({"due": 1, "done": 1, "closed_cases": 1, "closed_cases_revisited": 1, "rate_pct": 100.0,
+               "rate_target_pct": 80.0, "satisfied": 0, "satisfied_pct": 0.0, "average_score": 2.0})
+    );
+    let month = &all["this_month"];
+    assert_eq!(all["month"], "2026-11");
+    assert_eq!(
+        (&month["from"], &month["to"]),
+        (&json!("2026-11-01"), &json!("2026-12-01"))
+    );
+    assert_eq!(month["intake"], 6, "k6 arrived on 31 October");
+    assert_eq!(month["by_channel"], json!({"api": 1, "email": 1, "phone": 3, "web": 1}));
+    assert_eq!(month["by_site"], json!({"bj01": 2, "sh01": 4}));
+    assert_eq!(
+        month["on_time"],
+        json!([
+            {"clock": "acknowledgement", "met": 2, "breached": 1, "running": 0, "on_time_pct": 66.7},
+            {"clock": "first_reply", "met": 0, "breached": 1, "running": 0, "on_time_pct": 0.0},
+            {"clock": "handling_result", "met": 0, "breached": 1, "running": 0, "on_time_pct": 0.0},
+        ])
+    );
+    assert_eq!(
+        month["revisits"],
+        json!({"due": 2, "done": 2, "closed_cases": 2, "closed_cases_revisited": 2, "rate_pct": 100.0,
+               "rate_target_pct": 80.0, "satisfied": 1, "satisfied_pct": 50.0, "average_score": 3.5})
+    );
+    // Open: everything but closed (k3, k5) and rejected (k7); overdue: a running clock past due, not closed
+    // (k4, and k6 whose clock came first; not k5, stopped late and closed).
+    assert_eq!(all["open_by_department"], json!({"quality": 2, "sales": 2}));
+    assert_eq!(all["open"], 4);
+    assert_eq!(all["overdue_by_department"], json!({"quality": 1, "sales": 1}));
+    assert_eq!(all["overdue"], 2);
+
+    // The same definitions as the monthly report.
+    let report = f.report(Kind::Monthly, "2026-11", None).await;
+    assert_eq!(report["total"], month["intake"]);
+    assert_eq!(report["breakdown"]["channel"], month["by_channel"]);
+    for (r, o) in report["timeliness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(month["on_time"].as_array().unwrap())
+    {
+        assert_eq!(
+            (&r["clock"], &r["met"], &r["breached"], &r["on_time_pct"]),
+            (&o["clock"], &o["met"], &o["breached"], &o["on_time_pct"])
+        );
+    }
+    let overdue_refs: Vec<&str> = report["overdue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        overdue_refs.len() as i64,
+        all["overdue"].as_i64().unwrap(),
+        "{overdue_refs:?}"
+    );
+    for k in ["rate_pct", "satisfied_pct", "due", "done"] {
+        assert_eq!(report["revisits"][k], month["revisits"][k], "{k}");
+    }
+    assert_eq!(
+        f.overview("2026-10-31", None).await["today"]["by_channel"],
+        json!({"web": 1}),
+        "k6 in October"
+    );
+
+    let bj01 = f.overview("2026-11-20", Some("bj01")).await;
+    assert_eq!(bj01["site"], "bj01");
+    assert_eq!(bj01["today"]["by_channel"], json!({"email": 1}));
+    assert_eq!(bj01["this_month"]["intake"], 2);
+    assert_eq!(
+        bj01["this_month"]["on_time"][0],
+        json!({"clock": "acknowledgement", "met": 0, "breached": 1, "running": 0, "on_time_pct": 0.0})
+    );
+    assert_eq!(bj01["this_month"]["revisits"]["satisfied"], 1);
+    assert_eq!((&bj01["open"], &bj01["overdue"]), (&json!(0), &json!(0)));
+    let sh01 = f.overview("2026-11-20", Some("sh01")).await;
+    assert_eq!(
+        sh01["this_month"]["by_channel"],
+        json!({"api": 1, "phone": 2, "web": 1})
+    );
+    assert_eq!(sh01["overdue_by_department"], json!({"quality": 1, "sales": 1}));
+    assert_eq!(sh01["this_month"]["revisits"]["done"], 0);
+
+    // The per-day counts agree with the facts they count, and a rebuild gives the same figures.
+    let drift: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM (SELECT site, (received_at AT TIME ZONE 'Asia/Shanghai')::date AS day, clock,
+                                      {} AS state, count(*)::int AS n
+                                 FROM clock_facts k WHERE received_at IS NOT NULL GROUP BY 1, 2, 3, 4) facts
+           FULL JOIN (SELECT * FROM clock_days WHERE n <> 0) days USING (site, day, clock, state)
+          WHERE facts.n IS DISTINCT FROM days.n",
+        reporting::report::sections::CLOCK_STATE
+    ))
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(drift, 0);
+    for (facts, days) in [
+        (
+            "SELECT site, (received_at AT TIME ZONE 'Asia/Shanghai')::date AS day, channel AS k, count(*)::int AS n
+               FROM case_facts GROUP BY 1, 2, 3"
+                .to_owned(),
+            "SELECT site, day, channel AS k, n FROM case_channel_days",
+        ),
+        (
+            format!(
+                "SELECT site, (closed_at AT TIME ZONE 'Asia/Shanghai')::date AS day, revisited::text AS k,
+                        count(*)::int AS n
+                   FROM case_facts c WHERE closed_at IS NOT NULL AND {} GROUP BY 1, 2, 3",
+                reporting::report::sections::REVISIT_COUNTED
+            ),
+            "SELECT site, day, revisited::text AS k, n FROM closure_days",
+        ),
+        (
+            "SELECT site, (completed_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
+                    coalesce(score, -1) || '/' || satisfied AS k, count(*)::int AS n FROM revisit_facts GROUP BY 1, 2, 3"
+                .to_owned(),
+            "SELECT site, day, score || '/' || satisfied AS k, n FROM revisit_days",
+        ),
+        (
+            "SELECT site, (due_at AT TIME ZONE 'Asia/Shanghai')::date AS day, '' AS k, count(*)::int AS n
+               FROM revisit_due_facts GROUP BY 1, 2, 3"
+                .to_owned(),
+            "SELECT site, day, '' AS k, n FROM revisit_due_days",
+        ),
+    ] {
+        let drift: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM ({facts}) facts FULL JOIN (SELECT * FROM ({days}) d WHERE n <> 0) days
+                 USING (site, day, k) WHERE facts.n IS DISTINCT FROM days.n"
+        ))
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+        assert_eq!(drift, 0, "{days}");
+    }
+    let overdue: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM case_facts c
+          WHERE c.clocks_overdue <> (SELECT count(*) FROM clock_facts k WHERE k.case_id = c.case_id AND {})",
+        reporting::report::sections::OVERDUE_CLOCK
+    ))
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(overdue, 0, "every case counts its overdue clocks");
+    reporting::rebuild::rebuild(&f.pool, &f.settings).await.unwrap();
+    assert_eq!(f.overview("2026-11-20", None).await, all);
+}

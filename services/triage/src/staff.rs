@@ -74,6 +74,215 @@ pub async fn find(pool: &PgPool, id: &str) -> Result<Option<(StaffUser, String)>
     .transpose()
 }
 
+/// The columns of [`StaffUser`] plus when the account was created and last changed.
+const RECORD_COLUMNS: &str = "id, name, roles, department, sites, active, created_at, updated_at";
+
+/// A staff account as administrators see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StaffRecord {
+    #[serde(flatten)]
+    pub user: StaffUser,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+fn record_from_row(r: &sqlx::postgres::PgRow) -> Result<StaffRecord, sqlx::Error> {
+    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+    let roles: serde_json::Value = r.try_get("roles")?;
+    let sites: serde_json::Value = r.try_get("sites")?;
+    Ok(StaffRecord {
+        user: StaffUser {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            roles: serde_json::from_value(roles).map_err(decode)?,
+            department: r.try_get("department")?,
+            sites: serde_json::from_value(sites).map_err(decode)?,
+            active: r.try_get("active")?,
+        },
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// What the staff list may be narrowed by.
+#[derive(Debug, Default)]
+pub struct StaffFilter {
+    pub department: Option<String>,
+    /// Users who work for this site (including those who work for every site).
+    pub site: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    /// Words in the user id or name.
+    pub text: Option<String>,
+    /// Users whose id sorts after this one (the previous page's last).
+    pub after: Option<String>,
+}
+
+/// Staff accounts by id, at most `limit`.
+pub async fn list(pool: &PgPool, filter: &StaffFilter, limit: i64) -> Result<Vec<StaffRecord>, sqlx::Error> {
+    let mut b: sqlx::QueryBuilder<sqlx::Postgres> =
+        sqlx::QueryBuilder::new(format!("SELECT {RECORD_COLUMNS} FROM staff_users WHERE true"));
+    if let Some(d) = &filter.department {
+        b.push(" AND department = ").push_bind(d.clone());
+    }
+    if let Some(s) = &filter.site {
+        b.push(" AND (sites = '[]'::jsonb OR sites ? ")
+            .push_bind(s.clone())
+            .push(")");
+    }
+    if let Some(r) = filter.role {
+        let name = serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned));
+        b.push(" AND roles ? ").push_bind(name);
+    }
+    if let Some(a) = filter.active {
+        b.push(" AND active = ").push_bind(a);
+    }
+    if let Some(t) = &filter.text {
+        let pattern = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        b.push(" AND (id || ' ' || name) ILIKE ").push_bind(pattern);
+    }
+    if let Some(after) = &filter.after {
+        b.push(" AND id > ").push_bind(after.clone());
+    }
+    b.push(" ORDER BY id LIMIT ").push_bind(limit);
+    b.build().fetch_all(pool).await?.iter().map(record_from_row).collect()
+}
+
+/// One account as administrators see it.
+pub async fn record<'e, E: sqlx::PgExecutor<'e>>(
+    executor: E,
+    id: &str,
+    for_update: bool,
+) -> Result<Option<StaffRecord>, sqlx::Error> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM staff_users WHERE id = $1{lock}"))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .as_ref()
+        .map(record_from_row)
+        .transpose()
+}
+
+/// One recorded change of an account.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct StaffChangeRecord {
+    pub at: DateTime<Utc>,
+    /// The administrator who made it.
+    pub actor: String,
+    /// `created` or `updated`.
+    pub action: String,
+    /// `{"field": {"from": …, "to": …}}`; a password reset is `{"password": "reset"}`.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+/// The account's recorded changes, newest first (at most `limit`).
+pub async fn changes(pool: &PgPool, id: &str, limit: i64) -> Result<Vec<StaffChangeRecord>, sqlx::Error> {
+    sqlx::query_as("SELECT at, actor, action, changes FROM staff_changes WHERE user_id = $1 ORDER BY id DESC LIMIT $2")
+        .bind(id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+/// Records a change of `user_id` made by `actor`.
+pub async fn record_change(
+    conn: &mut sqlx::PgConnection,
+    user_id: &str,
+    actor: &str,
+    action: &str,
+    changes: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO staff_changes (user_id, actor, action, changes) VALUES ($1, $2, $3, $4)")
+        .bind(user_id)
+        .bind(actor)
+        .bind(action)
+        .bind(changes)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether triage still accepts a (validly signed) token of this user.
+#[derive(Debug, PartialEq)]
+pub enum Standing {
+    Accepted,
+    Refused(&'static str),
+}
+
+pub const DEACTIVATED: &str = "this staff account has been deactivated";
+pub const CHANGED: &str = "the staff account was changed after this token was issued; sign in again";
+
+/// A token is refused when its user is deactivated, when it was revoked (the account changed), or —
+/// for a token triage did not record (`triage admin-token`) — when it was issued before the account's
+/// last change. Users triage does not know (tokens minted elsewhere with the shared key) are accepted.
+pub async fn standing(pool: &PgPool, token: &str, claims: &auth::Claims) -> Result<Standing, sqlx::Error> {
+    // (active, tokens_valid_after, token recorded, token revoked_at)
+    type Row = (bool, Option<DateTime<Utc>>, bool, Option<DateTime<Utc>>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT u.active, u.tokens_valid_after, t.token_sha256 IS NOT NULL, t.revoked_at
+           FROM staff_users u LEFT JOIN staff_tokens t ON t.token_sha256 = $2 AND t.user_id = u.id
+          WHERE u.id = $1",
+    )
+    .bind(&claims.sub)
+    .bind(format!("{:x}", Sha256::digest(token.as_bytes())))
+    .fetch_optional(pool)
+    .await?;
+    Ok(match row {
+        None => Standing::Accepted,
+        Some((false, ..)) => Standing::Refused(DEACTIVATED),
+        Some((true, _, true, Some(_))) => Standing::Refused(CHANGED),
+        Some((true, Some(after), false, _)) if claims.iat <= after.timestamp() => Standing::Refused(CHANGED),
+        Some(_) => Standing::Accepted,
+    })
+}
+
+/// Middleware of triage's router: a bearer token that verifies must also still stand (see [`standing`]);
+/// otherwise 401 with the reason, so the console sends the user back to sign in.
+pub async fn check_token(
+    axum::extract::State(state): axum::extract::State<crate::startup::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let token = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(token) = token {
+        if let Ok(claims) = state.keys.verify(token) {
+            match standing(&state.pool, token, &claims).await {
+                Ok(Standing::Accepted) => {}
+                Ok(Standing::Refused(reason)) => {
+                    tracing::warn!(user = %claims.sub, reason, "token refused");
+                    return server::ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "unauthorized", reason)
+                        .into_response();
+                }
+                Err(e) => return server::ApiError::from(e).into_response(),
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Stops triage accepting the user's current tokens (after a change to the account).
+pub async fn revoke_tokens(conn: &mut sqlx::PgConnection, user_id: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE staff_users SET tokens_valid_after = now() WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(
+        sqlx::query("UPDATE staff_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// A signed token for `user`, recorded by its hash.
 pub async fn issue_token(
     pool: &PgPool,

@@ -37,6 +37,7 @@ impl FromRef<AppState> for AuthKeys {
         routes::cases::list,
         routes::cases::get_case,
         routes::actions::act,
+        routes::split::split,
         routes::actions::approve_claim,
         routes::actions::reject_claim,
         routes::staff_named::name_staff,
@@ -65,6 +66,9 @@ impl FromRef<AppState> for AuthKeys {
         routes::revisits::close,
         routes::staff::login,
         routes::staff::create,
+        routes::staff::list,
+        routes::staff::get_one,
+        routes::staff::update,
         routes::rules::get_rules
     )
 )]
@@ -106,9 +110,15 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     let router = Router::new()
         .route("/api/v1/auth/login", post(routes::staff::login))
         .route("/api/v1/staff", post(routes::staff::create))
+        .route("/api/v1/staff", get(routes::staff::list))
+        .route(
+            "/api/v1/staff/{id}",
+            get(routes::staff::get_one).patch(routes::staff::update),
+        )
         .route("/api/v1/rules", get(routes::rules::get_rules))
         .route("/api/v1/cases", get(routes::cases::list))
         .route("/api/v1/cases/{id}", get(routes::cases::get_case))
+        .route("/api/v1/cases/{id}/split", post(routes::split::split))
         .route("/api/v1/cases/{id}/claim/approve", post(routes::actions::approve_claim))
         .route("/api/v1/cases/{id}/claim/reject", post(routes::actions::reject_claim))
         .route("/api/v1/cases/{id}/{action}", post(routes::actions::act))
@@ -160,6 +170,11 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route("/api/v1/revisits/{id}/outcome", post(routes::revisits::outcome))
         .route("/api/v1/revisits/{id}/close", post(routes::revisits::close))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        // Tokens of deactivated or changed accounts are refused here, though still validly signed.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::staff::check_token,
+        ))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await

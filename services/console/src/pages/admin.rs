@@ -1,7 +1,9 @@
-//! Administration (administrators only): staff accounts and roles through triage's
-//! `POST /api/v1/staff`, and where each business rule is configured.
+//! Administration: the staff directory through triage's `/api/v1/staff` (list with filters, create,
+//! edit roles, department, sites, active, password — administrators; auditors read), and the rules in
+//! force with where each is configured.
+use auth::Role;
 use axum::{
-    extract::State,
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     Form,
@@ -10,10 +12,13 @@ use serde_json::{json, Value};
 
 use crate::{
     backend::{BackendError, Service},
-    error::AppError,
+    error::{AppError, ErrorView},
     i18n::Lang,
-    render::{AppState, Ctx, Fields, ADMINS},
+    render::{encode, error_page, AppState, Ctx, Fields, ADMINS},
 };
+
+/// Who may read the administration pages: administrators, and auditors (read only).
+const READERS: &[Role] = &[Role::Administrator, Role::Auditor];
 
 pub const ROLES: [&str; 9] = [
     "agent",
@@ -56,13 +61,93 @@ const CONFIGURATION: &[(&str, &str)] = &[
     ),
 ];
 
-fn require_admin(ctx: &Ctx) -> Result<(), AppError> {
+/// The refusal page for users who may not see administration, saying who may.
+fn refusal(state: &AppState, ctx: &Ctx) -> Response {
+    error_page(
+        state,
+        ctx,
+        &ErrorView {
+            status: StatusCode::FORBIDDEN,
+            message_key: "err_forbidden",
+            detail: Some(ctx.lang.text("admin_refused")),
+        },
+    )
+}
+
+/// `Ok(None)` when the user may read administration, `Ok(Some(refusal page))` when not.
+fn readers_only(state: &AppState, ctx: &Ctx) -> Result<Option<Response>, AppError> {
     ctx.staff()?;
-    if ctx.has_any(ADMINS) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("administrators"))
+    Ok((!ctx.has_any(READERS)).then(|| refusal(state, ctx)))
+}
+
+/// The staff list's filters, as given in the page's query (blank ones dropped, unknown values ignored).
+fn staff_filters(q: &Fields, known_sites: &[String]) -> Vec<(&'static str, String)> {
+    let mut filters = vec![];
+    if let Some(r) = q.get("role").filter(|r| ROLES.contains(r)) {
+        filters.push(("role", r.to_owned()));
     }
+    if let Some(d) = q.get("department") {
+        filters.push(("department", d.to_owned()));
+    }
+    if let Some(s) = q.get("site").filter(|s| known_sites.iter().any(|k| k == s)) {
+        filters.push(("site", s.to_owned()));
+    }
+    if let Some(a) = q.get("active").filter(|a| *a == "true" || *a == "false") {
+        filters.push(("active", a.to_owned()));
+    }
+    if let Some(t) = q.get("q") {
+        filters.push(("q", t.chars().take(100).collect()));
+    }
+    filters
+}
+
+/// One page of the staff directory for the list, with the link to the next page.
+async fn staff_list(state: &AppState, ctx: &Ctx, q: &Fields) -> Result<Value, AppError> {
+    let token = ctx.token()?;
+    let filters = staff_filters(q, &state.settings.sites.known);
+    let mut query = filters.clone();
+    query.push(("limit", "50".into()));
+    if let Some(c) = q.get("cursor") {
+        query.push(("cursor", c.to_owned()));
+    }
+    let page: Value = state
+        .backend
+        .get(Service::Triage, "/api/v1/staff", &query, token)
+        .await?;
+    let rows: Vec<Value> = page["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|u| {
+            let roles: Vec<String> = u["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|r| ctx.lang.text(&format!("role_{r}")))
+                .collect();
+            let sites: Vec<&str> = u["sites"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            json!({ "id": u["id"], "href": format!("/admin/staff/{}", encode(u["id"].as_str().unwrap_or(""))),
+                    "name": u["name"], "roles": roles.join(", "), "department": u["department"],
+                    "sites": if sites.is_empty() { ctx.lang.text("all_sites") } else { sites.join(", ") },
+                    "active": u["active"] })
+        })
+        .collect();
+    let next = page["next_cursor"].as_str().map(|c| {
+        let mut link: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        link.push(format!("cursor={}", encode(c)));
+        format!("/admin?{}#staff", link.join("&"))
+    });
+    let shown: serde_json::Map<String, Value> = filters
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v)))
+        .collect();
+    Ok(json!({ "rows": rows, "next": next, "filters": shown }))
 }
 
 /// Triage's rules in force, shaped for the page (sorted tables); `None` when triage cannot say.
@@ -170,24 +255,250 @@ async fn policies(state: &AppState, token: &str, lang: Lang) -> Option<Value> {
     Some(json!({ "clocks": clocks, "calendars": calendars, "configured_in": p["configured_in"] }))
 }
 
-async fn render(state: &AppState, ctx: &Ctx, extra: Value, status: StatusCode) -> Result<Response, AppError> {
+/// The departments the routing rules name (for the department field's suggestions).
+fn departments(rules: &Option<Value>) -> Vec<String> {
+    let mut names: Vec<String> = rules
+        .iter()
+        .flat_map(|r| {
+            let own = r["departments"].as_array().cloned().unwrap_or_default();
+            let overrides: Vec<Value> = r["site_overrides"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|o| o["departments"].as_array().cloned().unwrap_or_default())
+                .collect();
+            own.into_iter().chain(overrides)
+        })
+        .filter_map(|d| d["value"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    query: &Fields,
+    extra: Value,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let configuration: Vec<Value> = CONFIGURATION
         .iter()
         .map(|(k, w)| json!({"what": ctx.lang.text(k), "where": w}))
         .collect();
     let token = ctx.token()?;
-    let (rules, policies) = futures::join!(rules(state, token), policies(state, token, ctx.lang));
+    let (rules, policies, staff) = futures::join!(
+        rules(state, token),
+        policies(state, token, ctx.lang),
+        staff_list(state, ctx, query)
+    );
+    let staff = staff?;
+    let departments = departments(&rules);
     let mut context = json!({ "nav": "admin", "roles": ROLES, "configuration": configuration, "form": {}, "errors": {},
-                              "rules": rules, "policies": policies });
+                              "rules": rules, "policies": policies, "staff": staff, "departments": departments,
+                              "can_edit": ctx.has_any(ADMINS) });
     if let (Value::Object(c), Value::Object(e)) = (&mut context, extra) {
         c.extend(e);
     }
     Ok((status, state.render(ctx, "admin.html", context)?).into_response())
 }
 
-pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
-    require_admin(&ctx)?;
-    render(&state, &ctx, json!({}), StatusCode::OK).await
+pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Fields>) -> Result<Response, AppError> {
+    if let Some(refused) = readers_only(&state, &ctx)? {
+        return Ok(refused);
+    }
+    render(&state, &ctx, &q, json!({}), StatusCode::OK).await
+}
+
+/// Formats an account's recorded change for the page: "roles: Handler → Handler, Administrator".
+fn change_lines(changes: &Value, lang: Lang) -> Vec<String> {
+    let show = |field: &str, v: &Value| -> String {
+        match (field, v) {
+            (_, Value::Null) => "—".into(),
+            ("roles", Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|r| lang.text(&format!("role_{r}")))
+                .collect::<Vec<_>>()
+                .join(", "),
+            ("sites", Value::Array(a)) if a.is_empty() => lang.text("all_sites"),
+            ("sites", Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+            ("active", Value::Bool(b)) => lang.text(if *b { "staff_active" } else { "staff_inactive" }),
+            (_, Value::String(s)) => s.clone(),
+            (_, other) => other.to_string(),
+        }
+    };
+    changes
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(field, c)| {
+            let label = lang.text(&format!("staff_field_{field}"));
+            if field == "password" {
+                return format!("{label}: {}", lang.text("staff_password_reset"));
+            }
+            match c.get("from") {
+                Some(from) => format!("{label}: {} → {}", show(field, from), show(field, &c["to"])),
+                None => format!("{label}: {}", show(field, &c["to"])),
+            }
+        })
+        .collect()
+}
+
+/// The edit form of one account (administrators), or its read-only view (auditors); with its changes.
+async fn render_user(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    extra: Value,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let token = ctx.token()?;
+    let path = format!("/api/v1/staff/{}", encode(id));
+    let (user, rules) = futures::join!(
+        state.backend.get::<Value>(Service::Triage, &path, &[], token),
+        rules(state, token)
+    );
+    let user = match user {
+        Ok(u) => u,
+        Err(e) if e.is_not_found() => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let changes: Vec<Value> = user["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let at = c["at"]
+                .as_str()
+                .and_then(|a| a.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                .map(|a| super::work::local(state, &a))
+                .unwrap_or_default();
+            json!({ "at": at, "actor": c["actor"], "action": ctx.lang.text(&format!("staff_action_{}", c["action"].as_str().unwrap_or(""))),
+                    "lines": change_lines(&c["changes"], ctx.lang) })
+        })
+        .collect();
+    let since = user["created_at"]
+        .as_str()
+        .and_then(|a| a.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        .map(|a| super::work::local(state, &a))
+        .unwrap_or_default();
+    let action = format!("/admin/staff/{}", encode(id));
+    let mut context = json!({ "nav": "admin", "roles": ROLES, "account": user, "changes": changes,
+                              "since": since, "action": action,
+                              "form": user, "errors": {}, "departments": departments(&rules),
+                              "can_edit": ctx.has_any(ADMINS) });
+    if let (Value::Object(c), Value::Object(e)) = (&mut context, extra) {
+        c.extend(e);
+    }
+    Ok((status, state.render(ctx, "admin_staff.html", context)?).into_response())
+}
+
+pub async fn staff_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    if let Some(refused) = readers_only(&state, &ctx)? {
+        return Ok(refused);
+    }
+    let done = q.get("done").filter(|d| *d == "saved");
+    render_user(&state, &ctx, &id, json!({ "done": done }), StatusCode::OK).await
+}
+
+/// The edit form's fields as triage's `PATCH /api/v1/staff/{id}` body, or the fields at fault
+/// (checked here too, so the common mistakes are said in the user's language).
+pub fn edit_body(form: &Fields, lang: Lang) -> Result<Value, serde_json::Map<String, Value>> {
+    let roles: Vec<&str> = form.all("roles").into_iter().filter(|r| ROLES.contains(r)).collect();
+    let password = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let mut errors = serde_json::Map::new();
+    if form.get("name").is_none() {
+        errors.insert("name".into(), json!(lang.text("err_required")));
+    }
+    if roles.is_empty() {
+        errors.insert("roles".into(), json!(lang.text("err_roles_required")));
+    }
+    if !password.is_empty() && password.chars().count() < 10 {
+        errors.insert("password".into(), json!(lang.text("err_password_short")));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut body = json!({
+        "name": form.get("name"),
+        "roles": roles,
+        "department": form.get("department"),
+        "sites": form.all("sites"),
+        "active": form.get("active") == Some("true"),
+    });
+    if !password.is_empty() {
+        body["password"] = json!(password);
+    }
+    Ok(body)
+}
+
+pub async fn update_staff(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<Fields>,
+) -> Result<Response, AppError> {
+    ctx.staff()?;
+    if !ctx.has_any(ADMINS) {
+        return Ok(refusal(&state, &ctx));
+    }
+    ctx.check_csrf(&form)?;
+    let token = ctx.token()?;
+    let mut shown = form.to_json();
+    shown["id"] = json!(id);
+    shown["roles"] = json!(form.all("roles"));
+    shown["sites"] = json!(form.all("sites"));
+    shown["active"] = json!(form.get("active") == Some("true"));
+    let body = match edit_body(&form, ctx.lang) {
+        Ok(body) => body,
+        Err(errors) => {
+            let extra = json!({ "form": shown, "errors": errors });
+            return render_user(&state, &ctx, &id, extra, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let path = format!("/api/v1/staff/{}", encode(&id));
+    match state.backend.patch::<Value>(Service::Triage, &path, &body, token).await {
+        Ok(_) => {
+            tracing::info!(staff = %id, "staff account changed");
+            Ok(super::see_other(&format!("/admin/staff/{}?done=saved", encode(&id))))
+        }
+        Err(BackendError::Refused {
+            status: status @ (409 | 422 | 400),
+            message,
+            field,
+            ..
+        }) => {
+            let (field, message) = match (status, field) {
+                (409, _) if message.contains("last active administrator") => {
+                    ("general".to_owned(), ctx.lang.text("err_last_admin"))
+                }
+                (409, _) if message.contains("your own account") => {
+                    ("general".to_owned(), ctx.lang.text("err_deactivate_self"))
+                }
+                (_, Some(f)) if ["name", "roles", "department", "sites", "password"].contains(&f.as_str()) => {
+                    (f, message)
+                }
+                _ => ("general".to_owned(), message),
+            };
+            let extra = json!({ "form": shown, "errors": { field: message } });
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            render_user(&state, &ctx, &id, extra, status).await
+        }
+        Err(e) if e.is_not_found() => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn create_staff(
@@ -195,7 +506,10 @@ pub async fn create_staff(
     ctx: Ctx,
     Form(form): Form<Fields>,
 ) -> Result<Response, AppError> {
-    require_admin(&ctx)?;
+    ctx.staff()?;
+    if !ctx.has_any(ADMINS) {
+        return Ok(refusal(&state, &ctx));
+    }
     ctx.check_csrf(&form)?;
     let token = ctx.token()?;
     let roles: Vec<&str> = form.all("roles").into_iter().filter(|r| ROLES.contains(r)).collect();
@@ -217,7 +531,14 @@ pub async fn create_staff(
     {
         Ok(user) => {
             tracing::info!(staff = %user["id"].as_str().unwrap_or("?"), "staff account created");
-            render(&state, &ctx, json!({ "created": user["id"] }), StatusCode::CREATED).await
+            render(
+                &state,
+                &ctx,
+                &Fields::default(),
+                json!({ "created": user["id"] }),
+                StatusCode::CREATED,
+            )
+            .await
         }
         Err(BackendError::Refused {
             status: status @ (409 | 422 | 400),
@@ -229,6 +550,7 @@ pub async fn create_staff(
             render(
                 &state,
                 &ctx,
+                &Fields::default(),
                 json!({ "form": shown, "errors": { field: message } }),
                 StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
             )
@@ -241,6 +563,112 @@ pub async fn create_staff(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Fields {
+        Fields(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn the_edit_form_becomes_the_whole_new_state_and_mistakes_are_said_in_words() {
+        let body = edit_body(
+            &form(&[
+                ("csrf", "x"),
+                ("name", " Li Lei "),
+                ("roles", "handler"),
+                ("roles", "administrator"),
+                ("roles", "pope"),
+                ("department", ""),
+                ("sites", "sh01"),
+                ("active", "true"),
+                ("password", ""),
+            ]),
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({ "name": "Li Lei", "roles": ["handler", "administrator"], "department": null,
+                    "sites": ["sh01"], "active": true })
+        );
+        // An unchecked "active" box deactivates; a new password goes along.
+        let body = edit_body(
+            &form(&[("name", "x"), ("roles", "agent"), ("password", "0123456789")]),
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(
+            (body["active"].clone(), body["password"].clone()),
+            (json!(false), json!("0123456789"))
+        );
+        let errors = edit_body(&form(&[("name", ""), ("password", "short")]), Lang::ZhCn).unwrap_err();
+        assert_eq!(errors["roles"], "请至少选择一个角色。");
+        assert_eq!(errors["password"], "密码至少需要 10 个字符。");
+        assert_eq!(errors["name"], "请填写此项。");
+    }
+
+    #[test]
+    fn recorded_changes_read_as_words() {
+        let lines = change_lines(
+            &json!({ "roles": { "from": ["handler"], "to": ["handler", "administrator"] },
+                     "active": { "from": true, "to": false }, "password": "reset",
+                     "sites": { "to": [] } }),
+            Lang::En,
+        );
+        assert_eq!(
+            lines,
+            vec![
+                "Status: Active → Deactivated",
+                "Password: reset",
+                "Roles: Handler → Handler, Administrator",
+                "Sites: All sites"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_known_filters_are_passed_on() {
+        let q = form(&[
+            ("role", "pope"),
+            ("site", "xx01"),
+            ("active", "true"),
+            ("q", " li "),
+            ("department", ""),
+        ]);
+        assert_eq!(
+            staff_filters(&q, &["sh01".into()]),
+            vec![("active", "true".to_owned()), ("q", "li".to_owned())]
+        );
+    }
+
+    /// The account page as an administrator (a form, with errors) and as an auditor (read only), both languages.
+    #[test]
+    fn the_account_page_renders_for_editing_and_reading() {
+        let env = crate::startup::templates();
+        let account = json!({ "id": "li.lei", "name": "Li Lei", "roles": ["handler"], "department": null,
+                              "sites": [], "active": false, "created_at": "2026-11-23T08:00:00Z", "changes": [] });
+        for lang in [Lang::ZhCn, Lang::En] {
+            let t = crate::i18n::all(lang);
+            let base = json!({ "t": t, "lang": lang.tag(), "csrf": "c", "sites": ["sh01"], "roles": ROLES,
+                               "account": account, "departments": ["quality"], "action": "/admin/staff/li.lei",
+                               "since": "2026-11-23 16:00",
+                               "changes": [{ "at": "2026-11-23 16:00", "actor": "admin", "action": "Changed",
+                                             "lines": ["Roles: Agent → Handler"] }] });
+            let mut edit = base.clone();
+            edit["can_edit"] = json!(true);
+            edit["form"] = json!({ "name": "Li Lei", "roles": ["handler"], "active": false });
+            edit["errors"] = json!({ "general": "last administrator", "roles": "choose one" });
+            let html = env.get_template("admin_staff.html").unwrap().render(&edit).unwrap();
+            assert!(html.contains("id=\"edit-form\"") && html.contains("last administrator"));
+            assert!(html.contains("value=\"handler\" id=\"role-handler\" checked"));
+            assert!(!html.contains("id=\"active\" name=\"active\" value=\"true\" checked"));
+            let mut read = base.clone();
+            read["can_edit"] = json!(false);
+            read["errors"] = json!({});
+            let html = env.get_template("admin_staff.html").unwrap().render(&read).unwrap();
+            assert!(!html.contains("edit-form") && html.contains("id=\"read-only\""));
+            assert!(html.contains(&lang.text("role_handler")));
+        }
+    }
 
     #[test]
     fn spans_read_as_words() {

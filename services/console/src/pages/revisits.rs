@@ -27,6 +27,56 @@ pub struct QueueQuery {
     #[serde(default)]
     all: bool,
     done: Option<String>,
+    /// Where this page starts (triage's `next_cursor` of the page before); absent: the first page.
+    cursor: Option<String>,
+    /// The cursors of the pages before this one after the first, comma-separated: the way back.
+    trail: Option<String>,
+    /// Revisits per page (1 to `MAX_PAGE`).
+    limit: Option<i64>,
+}
+
+/// Revisits per page unless `limit` says otherwise (triage's largest page).
+pub const MAX_PAGE: i64 = 100;
+
+/// The queue's links to the next and the previous page (plain links: no JavaScript), each keeping the filters
+/// and the page size. Triage's keyset pages only go forward, so a link forward carries the way back in `trail`.
+#[derive(Debug, PartialEq)]
+pub struct Pager {
+    pub next: Option<String>,
+    pub previous: Option<String>,
+}
+
+pub fn pager(
+    site: Option<&str>,
+    all: bool,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+    trail: &[&str],
+    next: Option<&str>,
+) -> Pager {
+    let link = |cursor: Option<&str>, trail: &[&str]| {
+        let mut url = format!("/revisits?site={}&all={all}", encode(site.unwrap_or("")));
+        if let Some(l) = limit {
+            url.push_str(&format!("&limit={l}"));
+        }
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={}", encode(c)));
+        }
+        if !trail.is_empty() {
+            url.push_str(&format!("&trail={}", encode(&trail.join(","))));
+        }
+        url
+    };
+    let next = next.map(|n| {
+        let mut back = trail.to_vec();
+        back.extend(cursor);
+        link(Some(n), &back)
+    });
+    let previous = cursor.map(|_| match trail.split_last() {
+        Some((last, before)) => link(Some(last), before),
+        None => link(None, &[]),
+    });
+    Pager { next, previous }
 }
 
 fn unavailable(state: &AppState, ctx: &Ctx) -> Result<Response, AppError> {
@@ -40,17 +90,30 @@ fn when(state: &AppState, v: &Value) -> Option<String> {
 
 pub async fn queue(State(state): State<AppState>, ctx: Ctx, Query(q): Query<QueueQuery>) -> Result<Response, AppError> {
     let (_, token) = ctx.staff()?;
+    let limit = q.limit.map(|l| l.clamp(1, MAX_PAGE));
+    let cursor = q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let trail: Vec<&str> = q
+        .trail
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let site = q
+        .site
+        .as_deref()
+        .filter(|s| state.settings.sites.known.iter().any(|k| k == s));
     let mut query: Vec<(&str, String)> = vec![
         ("status", "open".into()),
         ("include_outside_window", q.all.to_string()),
-        ("limit", "100".into()),
+        ("limit", limit.unwrap_or(MAX_PAGE).to_string()),
     ];
-    if let Some(s) = q
-        .site
-        .as_deref()
-        .filter(|s| state.settings.sites.known.iter().any(|k| k == s))
-    {
+    if let Some(s) = site {
         query.push(("site", s.to_owned()));
+    }
+    if let Some(c) = cursor {
+        query.push(("cursor", c.to_owned()));
     }
     let page: Value = match state
         .backend
@@ -72,10 +135,12 @@ pub async fn queue(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Queu
             r
         })
         .collect();
+    let pages = pager(site, q.all, limit, cursor, &trail, page["next_cursor"].as_str());
     let html = state.render(
         &ctx,
         "revisits.html",
-        json!({ "nav": "revisits", "items": items, "q": { "site": q.site, "all": q.all }, "done": q.done }),
+        json!({ "nav": "revisits", "items": items, "q": { "site": q.site, "all": q.all, "limit": limit },
+                "done": q.done, "next_page": pages.next, "previous_page": pages.previous }),
     )?;
     Ok(html.into_response())
 }
@@ -266,6 +331,35 @@ pub async fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_link_forward_and_back_keeping_the_filters() {
+        let first = pager(Some("sh01"), true, Some(2), None, &[], Some("c1"));
+        assert_eq!(first.previous, None);
+        assert_eq!(
+            first.next.as_deref(),
+            Some("/revisits?site=sh01&all=true&limit=2&cursor=c1")
+        );
+        let second = pager(Some("sh01"), true, Some(2), Some("c1"), &[], Some("c2"));
+        assert_eq!(second.previous.as_deref(), Some("/revisits?site=sh01&all=true&limit=2"));
+        assert_eq!(
+            second.next.as_deref(),
+            Some("/revisits?site=sh01&all=true&limit=2&cursor=c2&trail=c1")
+        );
+        let third = pager(None, false, None, Some("c2"), &["c1"], Some("c3"));
+        assert_eq!(third.previous.as_deref(), Some("/revisits?site=&all=false&cursor=c1"));
+        assert_eq!(
+            third.next.as_deref(),
+            Some("/revisits?site=&all=false&cursor=c3&trail=c1%2Cc2")
+        );
+        let last = pager(None, false, None, Some("2026-11-23T03:00:00.000000Z_x"), &[], None);
+        assert_eq!(last.next, None);
+        assert_eq!(last.previous.as_deref(), Some("/revisits?site=&all=false"));
+        assert!(pager(None, false, None, None, &[], Some("2026-11-23T03:00:00+00:00_x"))
+            .next
+            .unwrap()
+            .ends_with("cursor=2026-11-23T03%3A00%3A00%2B00%3A00_x"));
+    }
 
     #[test]
     fn answers_are_typed_by_kind_and_labels_follow_the_language() {

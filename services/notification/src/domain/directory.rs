@@ -124,14 +124,21 @@ impl Directory {
             .collect()
     }
 
-    /// The approvers a claim of `amount` waits for (none below the lowest threshold).
+    /// The approvers a claim of `amount` waits for: the holders of every tier's role whose threshold the amount
+    /// strictly exceeds (triage requires all of them), lowest tier first, each person once; none below the
+    /// lowest threshold.
     pub fn approvers(&self, amount: f64, department: Option<&str>) -> Vec<(&str, &Person)> {
-        self.approvals
-            .iter()
-            .filter(|s| amount > s.above)
-            .max_by(|a, b| a.above.total_cmp(&b.above))
-            .map(|s| self.with_role(&s.role, department))
-            .unwrap_or_default()
+        let mut tiers: Vec<_> = self.approvals.iter().filter(|s| amount > s.above).collect();
+        tiers.sort_by(|a, b| a.above.total_cmp(&b.above));
+        let mut people: Vec<(&str, &Person)> = Vec::new();
+        for tier in tiers {
+            for (id, person) in self.with_role(&tier.role, department) {
+                if !people.iter().any(|(seen, _)| *seen == id) {
+                    people.push((id, person));
+                }
+            }
+        }
+        people
     }
 
     pub fn report_recipients(&self) -> Vec<(&str, &Person)> {
@@ -174,7 +181,9 @@ mod tests {
         assert_eq!(ids(d.escalation("sales", 2, &["department_head".into()])), ["wang"]);
         assert_eq!(ids(d.approvers(500.0, None)), Vec::<String>::new());
         assert_eq!(ids(d.approvers(1500.0, None)), ["mm"]);
-        assert_eq!(ids(d.approvers(2500.0, None)), ["gm"]);
+        assert_eq!(ids(d.approvers(2000.0, None)), ["mm"]);
+        assert_eq!(ids(d.approvers(2000.01, None)), ["mm", "gm"]);
+        assert_eq!(ids(d.approvers(2500.0, None)), ["mm", "gm"]);
         assert_eq!(ids(d.report_recipients()), ["gm", "li"]);
         assert!(d.resolve("nobody", None).is_empty());
     }

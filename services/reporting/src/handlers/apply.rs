@@ -11,7 +11,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
-use crate::settings::ReportingSettings;
+use crate::{
+    report::sections::{CLOCK_STATE, REVISIT_COUNTED},
+    settings::ReportingSettings,
+};
 
 pub const EVENT_TYPES: &[&str] = &[
     FeedbackReceivedV1::TYPE,
@@ -27,11 +30,11 @@ pub async fn apply(conn: &mut PgConnection, s: &ReportingSettings, event: &RawEn
     match event.event_type.as_str() {
         FeedbackReceivedV1::TYPE => feedback_received(conn, s, &event.decode()?).await,
         CaseOpenedV1::TYPE => case_opened(conn, s, &s.timezone, &event.decode()?).await,
-        CaseChangedV1::TYPE => case_changed(conn, &event.decode()?).await,
-        DeadlineBreachedV1::TYPE => deadline_breached(conn, &event.decode()?).await,
-        DeadlineStoppedV1::TYPE => deadline_stopped(conn, &event.decode()?).await,
-        RevisitDueV1::TYPE => revisit_due(conn, &event.decode()?).await,
-        RevisitCompletedV1::TYPE => revisit_completed(conn, &event.decode()?).await,
+        CaseChangedV1::TYPE => case_changed(conn, &s.timezone, &event.decode()?).await,
+        DeadlineBreachedV1::TYPE => deadline_breached(conn, &s.timezone, &event.decode()?).await,
+        DeadlineStoppedV1::TYPE => deadline_stopped(conn, &s.timezone, &event.decode()?).await,
+        RevisitDueV1::TYPE => revisit_due(conn, &s.timezone, &event.decode()?).await,
+        RevisitCompletedV1::TYPE => revisit_completed(conn, &s.timezone, &event.decode()?).await,
         other => Err(HandlerError::Malformed(format!("reporting does not handle {other}"))),
     }
 }
@@ -165,12 +168,31 @@ async fn case_opened(
     .bind(tz)
     .execute(&mut *conn)
     .await?;
-    // Clock events that came first get the case's arrival; the case counts its breached clocks.
-    sqlx::query("UPDATE clock_facts SET received_at = $2 WHERE case_id = $1")
-        .bind(c.case_id)
-        .bind(c.received_at)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO case_channel_days (site, day, channel, n) VALUES ($1, ($2 AT TIME ZONE $3)::date, $4, 1)
+         ON CONFLICT (day, site, channel) DO UPDATE SET n = case_channel_days.n + 1",
+    )
+    .bind(&event.site)
+    .bind(c.received_at)
+    .bind(tz)
+    .bind(c.channel.as_str())
+    .execute(&mut *conn)
+    .await?;
+    // Clock events that came first get the case's arrival (and now count in their day); the case counts its
+    // breached and overdue clocks.
+    let early: Vec<ClockBucket> = sqlx::query_as(&format!(
+        "UPDATE clock_facts k SET received_at = $2 WHERE k.case_id = $1 AND k.received_at IS NULL
+         RETURNING {}",
+        bucket_columns(3)
+    ))
+    .bind(c.case_id)
+    .bind(c.received_at)
+    .bind(tz)
+    .fetch_all(&mut *conn)
+    .await?;
+    for clock in &early {
+        shift_clock(conn, c.case_id, None, clock).await?;
+    }
     count_breached(conn, c.case_id).await?;
     judge_repeat(conn, s, c.case_id).await?;
     sqlx::query(
@@ -196,7 +218,86 @@ fn claim_status(claim: &Value) -> Option<(&'static str, Option<String>)> {
     Some((if approved >= required { "approved" } else { "pending" }, None))
 }
 
-async fn case_changed(conn: &mut PgConnection, event: &Envelope<CaseChangedV1>) -> Result<(), HandlerError> {
+/// A case's place in `closure_days`: its site, the local day it was closed and whether it was revisited, when it
+/// is closed and counts in the revisit rate.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct Closure {
+    site: String,
+    day: Option<chrono::NaiveDate>,
+    revisited: bool,
+    counted: bool,
+}
+
+impl Closure {
+    fn key(&self) -> Option<(chrono::NaiveDate, &str, bool)> {
+        self.day
+            .filter(|_| self.counted)
+            .map(|d| (d, self.site.as_str(), self.revisited))
+    }
+}
+
+/// The `Closure` of case `c`, with the time zone bound as `$tz`.
+fn closure_columns(tz: usize) -> String {
+    format!(
+        "c.site, (c.closed_at AT TIME ZONE ${tz})::date AS day, c.revisited,
+         (c.closed_at IS NOT NULL AND {REVISIT_COUNTED}) AS counted"
+    )
+}
+
+/// Moves a case between buckets of `closure_days`, rows locked in key order.
+async fn shift_closure(
+    conn: &mut PgConnection,
+    before: Option<&Closure>,
+    after: Option<&Closure>,
+) -> Result<(), sqlx::Error> {
+    let (from, to) = (before.and_then(Closure::key), after.and_then(Closure::key));
+    if from == to {
+        return Ok(());
+    }
+    let mut deltas: Vec<_> = from.map(|k| (k, -1)).into_iter().chain(to.map(|k| (k, 1))).collect();
+    deltas.sort();
+    for ((day, site, revisited), n) in deltas {
+        sqlx::query(
+            "INSERT INTO closure_days (site, day, revisited, n) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (day, site, revisited) DO UPDATE SET n = closure_days.n + excluded.n",
+        )
+        .bind(site)
+        .bind(day)
+        .bind(revisited)
+        .bind(n)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Actions that may close a case, reopen it or change whether its closure counts.
+const CLOSURE_ACTIONS: [&str; 5] = ["close", "merge", "reopen", "set_validity", "reject"];
+
+async fn case_changed(conn: &mut PgConnection, tz: &str, event: &Envelope<CaseChangedV1>) -> Result<(), HandlerError> {
+    if !CLOSURE_ACTIONS.contains(&event.data.action.as_str()) {
+        return change_case(conn, event).await;
+    }
+    let before = closure_of(conn, tz, event.data.case_id).await?;
+    change_case(conn, event).await?;
+    let after = closure_of(conn, tz, event.data.case_id).await?;
+    shift_closure(conn, before.as_ref(), after.as_ref()).await?;
+    Ok(())
+}
+
+/// The case's `Closure`, its row locked (which orders concurrent changes of the case).
+async fn closure_of(conn: &mut PgConnection, tz: &str, case_id: uuid::Uuid) -> Result<Option<Closure>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM case_facts c WHERE c.case_id = $1 FOR UPDATE",
+        closure_columns(2)
+    ))
+    .bind(case_id)
+    .bind(tz)
+    .fetch_optional(conn)
+    .await
+}
+
+async fn change_case(conn: &mut PgConnection, event: &Envelope<CaseChangedV1>) -> Result<(), HandlerError> {
     let c = &event.data;
     // Current-state columns follow the newest change only (a retried older event must not roll them back).
     let updated = sqlx::query(
@@ -290,56 +391,192 @@ async fn case_changed(conn: &mut PgConnection, event: &Envelope<CaseChangedV1>) 
     Ok(())
 }
 
-async fn deadline_breached(conn: &mut PgConnection, event: &Envelope<DeadlineBreachedV1>) -> Result<(), HandlerError> {
+/// A clock's state and where it counts in `clock_days` (no day while its case has not arrived).
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+struct ClockBucket {
+    site: String,
+    clock: String,
+    day: Option<chrono::NaiveDate>,
+    state: String,
+}
+
+/// The `ClockBucket` of clock `k`, with the time zone bound as `$tz`.
+fn bucket_columns(tz: usize) -> String {
+    format!("k.site, k.clock, (k.received_at AT TIME ZONE ${tz})::date AS day, {CLOCK_STATE} AS state")
+}
+
+/// Moves a clock from its bucket `before` (none: new) to `after` in `clock_days`, and keeps its case's count of
+/// overdue clocks. Rows are locked in key order, so concurrent moves do not deadlock.
+async fn shift_clock(
+    conn: &mut PgConnection,
+    case_id: uuid::Uuid,
+    before: Option<&ClockBucket>,
+    after: &ClockBucket,
+) -> Result<(), sqlx::Error> {
+    if before == Some(after) {
+        return Ok(());
+    }
+    let mut deltas = vec![];
+    if let Some(b) = before.filter(|b| b.day.is_some()) {
+        deltas.push((b.day, &b.site, &b.clock, &b.state, -1));
+    }
+    if after.day.is_some() {
+        deltas.push((after.day, &after.site, &after.clock, &after.state, 1));
+    }
+    deltas.sort();
+    for (day, site, clock, state, n) in deltas {
+        sqlx::query(
+            "INSERT INTO clock_days (site, day, clock, state, n) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (day, site, clock, state) DO UPDATE SET n = clock_days.n + excluded.n",
+        )
+        .bind(site)
+        .bind(day)
+        .bind(clock)
+        .bind(state)
+        .bind(n)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let overdue = |b: &ClockBucket| i32::from(b.state == "overdue");
+    let delta = overdue(after) - before.map_or(0, overdue);
+    if delta != 0 {
+        sqlx::query("UPDATE case_facts SET clocks_overdue = clocks_overdue + $2 WHERE case_id = $1")
+            .bind(case_id)
+            .bind(delta)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Applies a clock event: inserts the clock (`insert`, `ON CONFLICT DO NOTHING`) or, when it exists, locks it,
+/// reads its bucket and updates it (`update`); then moves it between buckets. Both statements bind the time zone
+/// as `$tz`.
+async fn upsert_clock<'q>(
+    conn: &mut PgConnection,
+    case_id: uuid::Uuid,
+    clock: &str,
+    insert: sqlx::query::QueryAs<'q, sqlx::Postgres, ClockBucket, sqlx::postgres::PgArguments>,
+    update: sqlx::query::QueryAs<'q, sqlx::Postgres, ClockBucket, sqlx::postgres::PgArguments>,
+    tz: &str,
+) -> Result<(), sqlx::Error> {
+    if let Some(new) = insert.fetch_optional(&mut *conn).await? {
+        return shift_clock(conn, case_id, None, &new).await;
+    }
+    // It exists (perhaps just committed by a concurrent event): the row lock orders the two.
+    let before: ClockBucket = sqlx::query_as(&format!(
+        "SELECT {} FROM clock_facts k WHERE k.case_id = $1 AND k.clock = $2 FOR UPDATE",
+        bucket_columns(3)
+    ))
+    .bind(case_id)
+    .bind(clock)
+    .bind(tz)
+    .fetch_one(&mut *conn)
+    .await?;
+    let after = update.fetch_one(&mut *conn).await?;
+    shift_clock(conn, case_id, Some(&before), &after).await
+}
+
+async fn deadline_breached(
+    conn: &mut PgConnection,
+    tz: &str,
+    event: &Envelope<DeadlineBreachedV1>,
+) -> Result<(), HandlerError> {
     let d = &event.data;
-    sqlx::query(
-        "INSERT INTO clock_facts (case_id, clock, reference, site, due_at, breached_at, level, received_at)
+    let insert = format!(
+        "INSERT INTO clock_facts AS k (case_id, clock, reference, site, due_at, breached_at, level, received_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,(SELECT received_at FROM case_facts WHERE case_id = $1))
-         ON CONFLICT (case_id, clock) DO UPDATE SET breached_at = coalesce(clock_facts.breached_at, $6),
-                level = greatest(clock_facts.level, $7)",
+         ON CONFLICT (case_id, clock) DO NOTHING RETURNING {}",
+        bucket_columns(8)
+    );
+    let update = format!(
+        "UPDATE clock_facts k SET breached_at = coalesce(k.breached_at, $3), level = greatest(k.level, $4)
+          WHERE k.case_id = $1 AND k.clock = $2 RETURNING {}",
+        bucket_columns(5)
+    );
+    upsert_clock(
+        conn,
+        d.case_id,
+        &d.clock,
+        sqlx::query_as(&insert)
+            .bind(d.case_id)
+            .bind(&d.clock)
+            .bind(&d.case_reference)
+            .bind(&event.site)
+            .bind(d.due_at)
+            .bind(event.occurred_at)
+            .bind(d.level as i32)
+            .bind(tz),
+        sqlx::query_as(&update)
+            .bind(d.case_id)
+            .bind(&d.clock)
+            .bind(event.occurred_at)
+            .bind(d.level as i32)
+            .bind(tz),
+        tz,
     )
-    .bind(d.case_id)
-    .bind(&d.clock)
-    .bind(&d.case_reference)
-    .bind(&event.site)
-    .bind(d.due_at)
-    .bind(event.occurred_at)
-    .bind(d.level as i32)
-    .execute(&mut *conn)
     .await?;
     count_breached(conn, d.case_id).await?;
     Ok(())
 }
 
-async fn deadline_stopped(conn: &mut PgConnection, event: &Envelope<DeadlineStoppedV1>) -> Result<(), HandlerError> {
+async fn deadline_stopped(
+    conn: &mut PgConnection,
+    tz: &str,
+    event: &Envelope<DeadlineStoppedV1>,
+) -> Result<(), HandlerError> {
     let d = &event.data;
-    sqlx::query(
-        "INSERT INTO clock_facts (case_id, clock, reference, site, department, started_at, due_at, stopped_at, met,
-            working_seconds, level, received_at)
+    let insert = format!(
+        "INSERT INTO clock_facts AS k (case_id, clock, reference, site, department, started_at, due_at, stopped_at,
+            met, working_seconds, level, received_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,(SELECT received_at FROM case_facts WHERE case_id = $1))
-         ON CONFLICT (case_id, clock) DO UPDATE SET department = $5, started_at = $6, due_at = $7, stopped_at = $8,
-                met = $9, working_seconds = $10, level = greatest(clock_facts.level, $11)",
+         ON CONFLICT (case_id, clock) DO NOTHING RETURNING {}",
+        bucket_columns(12)
+    );
+    let update = format!(
+        "UPDATE clock_facts k SET department = $3, started_at = $4, due_at = $5, stopped_at = $6, met = $7,
+                working_seconds = $8, level = greatest(k.level, $9)
+          WHERE k.case_id = $1 AND k.clock = $2 RETURNING {}",
+        bucket_columns(10)
+    );
+    upsert_clock(
+        conn,
+        d.case_id,
+        &d.clock,
+        sqlx::query_as(&insert)
+            .bind(d.case_id)
+            .bind(&d.clock)
+            .bind(&d.case_reference)
+            .bind(&event.site)
+            .bind(&d.department)
+            .bind(d.started_at)
+            .bind(d.due_at)
+            .bind(d.stopped_at)
+            .bind(d.met)
+            .bind(d.working_seconds)
+            .bind(d.level as i32)
+            .bind(tz),
+        sqlx::query_as(&update)
+            .bind(d.case_id)
+            .bind(&d.clock)
+            .bind(&d.department)
+            .bind(d.started_at)
+            .bind(d.due_at)
+            .bind(d.stopped_at)
+            .bind(d.met)
+            .bind(d.working_seconds)
+            .bind(d.level as i32)
+            .bind(tz),
+        tz,
     )
-    .bind(d.case_id)
-    .bind(&d.clock)
-    .bind(&d.case_reference)
-    .bind(&event.site)
-    .bind(&d.department)
-    .bind(d.started_at)
-    .bind(d.due_at)
-    .bind(d.stopped_at)
-    .bind(d.met)
-    .bind(d.working_seconds)
-    .bind(d.level as i32)
-    .execute(&mut *conn)
     .await?;
     count_breached(conn, d.case_id).await?;
     Ok(())
 }
 
-async fn revisit_due(conn: &mut PgConnection, event: &Envelope<RevisitDueV1>) -> Result<(), HandlerError> {
+async fn revisit_due(conn: &mut PgConnection, tz: &str, event: &Envelope<RevisitDueV1>) -> Result<(), HandlerError> {
     let d = &event.data;
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO revisit_due_facts (case_id, reason, sequence, site, due_at) VALUES ($1,$2,$3,$4,$5)
          ON CONFLICT DO NOTHING",
     )
@@ -350,12 +587,27 @@ async fn revisit_due(conn: &mut PgConnection, event: &Envelope<RevisitDueV1>) ->
     .bind(d.due_at)
     .execute(&mut *conn)
     .await?;
+    if inserted.rows_affected() == 1 {
+        sqlx::query(
+            "INSERT INTO revisit_due_days (site, day, n) VALUES ($1, ($2 AT TIME ZONE $3)::date, 1)
+             ON CONFLICT (day, site) DO UPDATE SET n = revisit_due_days.n + 1",
+        )
+        .bind(&event.site)
+        .bind(d.due_at)
+        .bind(tz)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
-async fn revisit_completed(conn: &mut PgConnection, event: &Envelope<RevisitCompletedV1>) -> Result<(), HandlerError> {
+async fn revisit_completed(
+    conn: &mut PgConnection,
+    tz: &str,
+    event: &Envelope<RevisitCompletedV1>,
+) -> Result<(), HandlerError> {
     let r = &event.data;
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO revisit_facts (revisit_id, case_id, site, reason, sequence, method, score, satisfied, attempts,
             actor, completed_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (revisit_id) DO NOTHING",
@@ -373,10 +625,35 @@ async fn revisit_completed(conn: &mut PgConnection, event: &Envelope<RevisitComp
     .bind(r.completed_at)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE case_facts SET revisited = true WHERE case_id = $1")
-        .bind(r.case_id)
+    if inserted.rows_affected() == 1 {
+        sqlx::query(
+            "INSERT INTO revisit_days (site, day, score, satisfied, n) VALUES ($1, ($2 AT TIME ZONE $3)::date, $4, $5, 1)
+             ON CONFLICT (day, site, score, satisfied) DO UPDATE SET n = revisit_days.n + 1",
+        )
+        .bind(&event.site)
+        .bind(r.completed_at)
+        .bind(tz)
+        .bind(r.score.map_or(-1, i16::from))
+        .bind(r.satisfied)
         .execute(&mut *conn)
         .await?;
+    }
+    // Revisited now: a closure that counts moves to its revisited bucket.
+    let after: Option<Closure> = sqlx::query_as(&format!(
+        "UPDATE case_facts c SET revisited = true WHERE c.case_id = $1 AND NOT c.revisited RETURNING {}",
+        closure_columns(2)
+    ))
+    .bind(r.case_id)
+    .bind(tz)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(after) = after {
+        let before = Closure {
+            revisited: false,
+            ..after.clone()
+        };
+        shift_closure(conn, Some(&before), Some(&after)).await?;
+    }
     Ok(())
 }
 

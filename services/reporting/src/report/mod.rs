@@ -84,7 +84,7 @@ fn at_midnight(tz: Tz, d: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn scope<'a>(tz: Tz, p: &Period, site: Option<&'a str>) -> Scope<'a> {
+pub(crate) fn scope<'a>(tz: Tz, p: &Period, site: Option<&'a str>) -> Scope<'a> {
     Scope {
         from: at_midnight(tz, p.start),
         to: at_midnight(tz, p.end()),

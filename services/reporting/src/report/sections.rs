@@ -156,14 +156,40 @@ pub struct ClockRow {
     pub p90_working_hours: Option<f64>,
 }
 
+/// The state of an SLA clock `k` (a `clock_facts` row): `met` (stopped in time), `late` (stopped after its
+/// deadline), `overdue` (running past its deadline), `running`. Late and overdue clocks are breached; the on-time
+/// share is met / (met + breached) — in the report's timeliness and the dashboard's on-time rates (`clock_days`).
+pub const CLOCK_STATE: &str = "CASE WHEN k.met THEN 'met' WHEN NOT k.met THEN 'late'
+     WHEN k.stopped_at IS NULL AND k.breached_at IS NOT NULL THEN 'overdue' ELSE 'running' END";
+
+/// A clock `k` past its deadline and still running (the predicate of the `clock_facts_overdue` index).
+pub const OVERDUE_CLOCK: &str = "k.breached_at IS NOT NULL AND k.stopped_at IS NULL";
+
+/// A case `c` not closed (an overdue clock of a closed case no longer counts).
+pub const NOT_CLOSED: &str = "c.closed_at IS NULL";
+
+/// A case `c` overdue now: a clock past its deadline and still running (`OVERDUE_CLOCK`, counted in the case's
+/// `clocks_overdue`), the case not closed (the predicate of the `case_facts_overdue` index).
+pub const OVERDUE_CASE: &str = "c.clocks_overdue > 0 AND c.closed_at IS NULL";
+
+/// A case `c` open: triage's open statuses, everything but closed and rejected (the predicate of the
+/// `case_facts_open` index).
+pub const OPEN_CASE: &str = "c.status NOT IN ('closed', 'rejected')";
+
+/// The share of decided clocks met in time, when any was decided.
+pub fn on_time_pct(met: i64, breached: i64) -> Option<f64> {
+    let decided = met + breached;
+    (decided > 0).then(|| round1(met as f64 * 100.0 / decided as f64))
+}
+
 /// Per clock, over the cases received in scope: met, breached (stopped late or overdue now), on-time share and
 /// the working time taken.
 pub async fn timeliness(conn: &mut PgConnection, s: Scope<'_>) -> Result<Vec<ClockRow>, sqlx::Error> {
-    let mut rows: Vec<ClockRow> = sqlx::query_as(
+    let mut rows: Vec<ClockRow> = sqlx::query_as(&format!(
         "SELECT k.clock,
-                count(*) FILTER (WHERE k.met) AS met,
-                count(*) FILTER (WHERE k.met = false OR (k.stopped_at IS NULL AND k.breached_at IS NOT NULL)) AS breached,
-                count(*) FILTER (WHERE k.stopped_at IS NULL AND k.breached_at IS NULL) AS open,
+                count(*) FILTER (WHERE {CLOCK_STATE} = 'met') AS met,
+                count(*) FILTER (WHERE {CLOCK_STATE} IN ('late', 'overdue')) AS breached,
+                count(*) FILTER (WHERE {CLOCK_STATE} = 'running') AS open,
                 NULL::float8 AS on_time_pct,
                 round((percentile_cont(0.5) WITHIN GROUP (ORDER BY k.working_seconds) / 3600.0)::numeric, 1)::float8
                     AS median_working_hours,
@@ -171,16 +197,15 @@ pub async fn timeliness(conn: &mut PgConnection, s: Scope<'_>) -> Result<Vec<Clo
                     AS p90_working_hours
            FROM clock_facts k
           WHERE k.received_at >= $1 AND k.received_at < $2 AND ($3::text IS NULL OR k.site = $3)
-          GROUP BY k.clock ORDER BY k.clock",
-    )
+          GROUP BY k.clock ORDER BY k.clock"
+    ))
     .bind(s.from)
     .bind(s.to)
     .bind(s.site)
     .fetch_all(&mut *conn)
     .await?;
     for r in &mut rows {
-        let decided = r.met + r.breached;
-        r.on_time_pct = (decided > 0).then(|| round1(r.met as f64 * 100.0 / decided as f64));
+        r.on_time_pct = on_time_pct(r.met, r.breached);
     }
     Ok(rows)
 }
@@ -197,13 +222,13 @@ pub struct OverdueRow {
 
 /// Cases received up to the end of scope whose clock is past due and still running now.
 pub async fn overdue(conn: &mut PgConnection, s: Scope<'_>) -> Result<Vec<OverdueRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT c.reference, k.clock, c.department, k.due_at, k.level, c.status
            FROM clock_facts k JOIN case_facts c ON c.case_id = k.case_id
-          WHERE k.breached_at IS NOT NULL AND k.stopped_at IS NULL AND c.closed_at IS NULL
+          WHERE {OVERDUE_CLOCK} AND {NOT_CLOSED}
             AND k.received_at < $1 AND ($2::text IS NULL OR k.site = $2)
-          ORDER BY k.due_at LIMIT 500",
-    )
+          ORDER BY k.due_at LIMIT 500"
+    ))
     .bind(s.to)
     .bind(s.site)
     .fetch_all(&mut *conn)
@@ -373,7 +398,19 @@ pub struct Revisits {
     pub by_person: Vec<SatisfactionRow>,
 }
 
-fn pct_of(part: i64, whole: i64) -> Option<f64> {
+/// Closed cases `c` that count in the revisit rate: not merged into another, not invalid.
+pub const REVISIT_COUNTED: &str = "coalesce(c.outcome, '') <> 'merged' AND coalesce(c.validity, '') <> 'invalid'";
+
+/// A revisit `r` that found the customer satisfied: so recorded, and its overall score (if any) at or above
+/// `satisfied_from_score`.
+pub fn satisfied_sql(t: &RevisitTargets) -> String {
+    format!(
+        "(r.satisfied AND (r.score IS NULL OR r.score >= {}))",
+        t.satisfied_from_score
+    )
+}
+
+pub fn pct_of(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| round1(part as f64 * 100.0 / whole as f64))
 }
 
@@ -391,14 +428,13 @@ pub async fn revisits(conn: &mut PgConnection, s: Scope<'_>, t: &RevisitTargets)
     .bind(s.site)
     .fetch_one(&mut *conn)
     .await?;
-    let closed = sqlx::query(
-        "SELECT count(*) AS closed, count(*) FILTER (WHERE revisited) AS revisited,
-                count(*) FILTER (WHERE class = 'complaint') AS complaints,
-                count(*) FILTER (WHERE class = 'complaint' AND revisited) AS complaints_revisited
-           FROM case_facts
-          WHERE closed_at >= $1 AND closed_at < $2 AND ($3::text IS NULL OR site = $3)
-            AND coalesce(outcome, '') <> 'merged' AND coalesce(validity, '') <> 'invalid'",
-    )
+    let closed = sqlx::query(&format!(
+        "SELECT count(*) AS closed, count(*) FILTER (WHERE c.revisited) AS revisited,
+                count(*) FILTER (WHERE c.class = 'complaint') AS complaints,
+                count(*) FILTER (WHERE c.class = 'complaint' AND c.revisited) AS complaints_revisited
+           FROM case_facts c
+          WHERE c.closed_at >= $1 AND c.closed_at < $2 AND ($3::text IS NULL OR c.site = $3) AND {REVISIT_COUNTED}"
+    ))
     .bind(s.from)
     .bind(s.to)
     .bind(s.site)
@@ -410,11 +446,13 @@ pub async fn revisits(conn: &mut PgConnection, s: Scope<'_>, t: &RevisitTargets)
     out.closed_complaints_revisited = closed.get("complaints_revisited");
     out.rate_pct = pct_of(out.closed_cases_revisited, out.closed_cases);
     out.complaint_rate_pct = pct_of(out.closed_complaints_revisited, out.closed_complaints);
-    let rows = sqlx::query(
-        "SELECT r.score, r.satisfied, coalesce(c.department, '—') AS department, coalesce(c.assignee, '—') AS person
+    let rows = sqlx::query(&format!(
+        "SELECT r.score, {} AS satisfied, coalesce(c.department, '—') AS department,
+                coalesce(c.assignee, '—') AS person
            FROM revisit_facts r LEFT JOIN case_facts c ON c.case_id = r.case_id
           WHERE r.completed_at >= $1 AND r.completed_at < $2 AND ($3::text IS NULL OR r.site = $3)",
-    )
+        satisfied_sql(t)
+    ))
     .bind(s.from)
     .bind(s.to)
     .bind(s.site)
@@ -427,7 +465,7 @@ pub async fn revisits(conn: &mut PgConnection, s: Scope<'_>, t: &RevisitTargets)
     }
     for r in &rows {
         let score: Option<i16> = r.get("score");
-        let satisfied = r.get::<bool, _>("satisfied") && score.is_none_or(|s| s >= t.satisfied_from_score);
+        let satisfied: bool = r.get("satisfied");
         if let Some(sc) = score {
             *out.scores.entry(sc.to_string()).or_default() += 1;
         }

@@ -8,4 +8,5 @@ pub mod eight_d;
 pub mod regulator;
 pub mod revisit;
 pub mod routing;
+pub mod split;
 pub mod workflow;

@@ -810,7 +810,7 @@ pub fn authorize(actor: &Actor, action: ActionKind, case_department: &str, case_
     may_act(actor, case_department, case_site)
 }
 
-fn role_name(role: &Role) -> &'static str {
+pub fn role_name(role: &Role) -> &'static str {
     match role {
         Role::Agent => "agent",
         Role::Handler => "handler",

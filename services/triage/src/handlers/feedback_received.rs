@@ -31,14 +31,59 @@ pub async fn handle(
     if let Some(case) = open_case_for_same_problem(settings, conn, f).await? {
         return link_duplicate(conn, event, case).await;
     }
+    let opening = Opening {
+        actor: "system",
+        detail: json!({}),
+    };
+    let Some(case_id) = open_case(settings, conn, &event.site, event.correlation_id, f, opening).await? else {
+        // The same feedback under another event id (a replay): the case exists already.
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO case_reports (feedback_id, reference, case_id, channel, received_at, linked_by, reason,
+            feedback, site)
+         VALUES ($1, $2, $3, $4, $5, 'system', 'first report', $6, $7)",
+    )
+    .bind(f.feedback_id)
+    .bind(&f.reference)
+    .bind(case_id)
+    .bind(f.channel.as_str())
+    .bind(f.received_at)
+    .bind(serde_json::to_value(f).map_err(anyhow::Error::from)?)
+    .bind(&event.site)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Who opens a case, for its `opened` history entry.
+pub struct Opening<'a> {
+    /// `system` for new feedback; the staff member who split a linked report out of another case.
+    pub actor: &'a str,
+    /// Merged into the entry's detail (e.g. the case the report was split from, and why).
+    pub detail: Value,
+}
+
+/// Classifies, routes and assigns `f` and opens its case at `site`, with the `opened` history entry and
+/// `case.opened` (correlated by `correlation_id`); `None` if a case of this feedback exists already. The
+/// caller records the report itself in `case_reports`. New feedback and a report split out of a case
+/// (`routes::split`) both open cases here.
+pub async fn open_case(
+    settings: &Settings,
+    conn: &mut PgConnection,
+    site: &str,
+    correlation_id: Uuid,
+    f: &FeedbackReceivedV1,
+    opening: Opening<'_>,
+) -> Result<Option<Uuid>, HandlerError> {
     let decision = classify(&settings.classification, f);
-    let department = department_for(&settings.routing, &event.site, &decision.category);
+    let department = department_for(&settings.routing, site, &decision.category);
     let case_id = Uuid::now_v7();
     let now = chrono::Utc::now();
-    let details = serde_json::json!({
+    let details = json!({
         "product": f.product, "order": f.order, "claim": f.claim, "adverse_reaction": f.adverse_reaction,
     });
-    let assignment = choose_assignee(settings, conn, &event.site, &department).await?;
+    let assignment = choose_assignee(settings, conn, site, &department).await?;
     let mut workflow = CaseState::new(
         case_id,
         Classification {
@@ -66,7 +111,7 @@ pub async fn handle(
     .bind(case_id)
     .bind(&f.reference)
     .bind(f.feedback_id)
-    .bind(&event.site)
+    .bind(site)
     .bind(f.channel.as_str())
     .bind(&decision.class)
     .bind(&decision.category)
@@ -92,32 +137,25 @@ pub async fn handle(
     .await?
     .rows_affected();
     if inserted == 0 {
-        // The same feedback under another event id (a replay): the case exists already.
-        return Ok(());
+        return Ok(None);
     }
-    sqlx::query(
-        "INSERT INTO case_reports (feedback_id, reference, case_id, channel, received_at, linked_by, reason)
-         VALUES ($1, $2, $3, $4, $5, 'system', 'first report')",
-    )
-    .bind(f.feedback_id)
-    .bind(&f.reference)
-    .bind(case_id)
-    .bind(f.channel.as_str())
-    .bind(f.received_at)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("INSERT INTO case_history (case_id, actor, action, detail) VALUES ($1, 'system', 'opened', $2)")
+    let mut detail = json!({
+        "classification": decision, "department": department,
+        "assignee": assignment.as_ref().map(|(u, _)| u), "assigned_by": assignment.as_ref().map(|(_, why)| why),
+    });
+    if let (Some(d), Value::Object(extra)) = (detail.as_object_mut(), opening.detail) {
+        d.extend(extra);
+    }
+    sqlx::query("INSERT INTO case_history (case_id, actor, action, detail) VALUES ($1, $2, 'opened', $3)")
         .bind(case_id)
-        .bind(serde_json::json!({
-            "classification": decision, "department": department,
-            "assignee": assignment.as_ref().map(|(u, _)| u), "assigned_by": assignment.as_ref().map(|(_, why)| why),
-        }))
+        .bind(opening.actor)
+        .bind(detail)
         .execute(&mut *conn)
         .await?;
     let summary: String = f.content.chars().take(200).collect();
     let opened = Envelope::new(
-        event.site.clone(),
-        event.correlation_id,
+        site.to_owned(),
+        correlation_id,
         CaseOpenedV1 {
             case_id,
             reference: f.reference.clone(),
@@ -136,7 +174,7 @@ pub async fn handle(
         },
     );
     messaging::enqueue(conn, &opened).await?;
-    Ok(())
+    Ok(Some(case_id))
 }
 
 struct OpenCase {
@@ -215,8 +253,9 @@ async fn link_duplicate(
 ) -> Result<(), HandlerError> {
     let f = &event.data;
     let linked = sqlx::query(
-        "INSERT INTO case_reports (feedback_id, reference, case_id, channel, received_at, linked_by, reason)
-         VALUES ($1, $2, $3, $4, $5, 'system', $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO case_reports (feedback_id, reference, case_id, channel, received_at, linked_by, reason,
+            feedback, site)
+         VALUES ($1, $2, $3, $4, $5, 'system', $6, $7, $8) ON CONFLICT DO NOTHING",
     )
     .bind(f.feedback_id)
     .bind(&f.reference)
@@ -224,6 +263,8 @@ async fn link_duplicate(
     .bind(f.channel.as_str())
     .bind(f.received_at)
     .bind(&case.reason)
+    .bind(serde_json::to_value(f).map_err(anyhow::Error::from)?)
+    .bind(&event.site)
     .execute(&mut *conn)
     .await?
     .rows_affected();

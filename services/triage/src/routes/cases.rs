@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        access,
+        access, split,
         workflow::{self, Actor, CaseState},
     },
     startup::AppState,
@@ -83,7 +83,13 @@ pub struct ReportView {
     pub reference: String,
     pub channel: String,
     pub received_at: DateTime<Utc>,
+    /// Why the report belongs to this case: `first report`, or why dedup linked it.
     pub reason: String,
+    /// The report that opened the case.
+    pub first: bool,
+    /// Whether this user may split it out into a case of its own now (`POST /api/v1/cases/{id}/split`): a
+    /// linked report with its feedback stored, on an open case, and the user may split (like merge).
+    pub can_split: bool,
 }
 
 #[derive(FromRow)]
@@ -135,14 +141,20 @@ pub async fn load_detail(
             .bind(row.summary.id)
             .fetch_all(&state.pool)
             .await?;
+    let current: Option<CaseState> = serde_json::from_value(row.workflow.clone()).ok();
+    let may_split = current.as_ref().is_some_and(|s| s.status.is_open())
+        && split::authorize(&actor, &row.summary.department, &row.summary.site).is_ok();
     let reports: Vec<ReportView> = sqlx::query_as(
-        "SELECT reference, channel, received_at, reason FROM case_reports WHERE case_id = $1 ORDER BY received_at",
+        "SELECT r.reference, r.channel, r.received_at, r.reason, r.feedback_id = c.feedback_id AS first,
+                $2 AND r.feedback_id <> c.feedback_id AND r.feedback IS NOT NULL AS can_split
+           FROM case_reports r JOIN cases c ON c.id = r.case_id
+          WHERE r.case_id = $1 ORDER BY r.received_at, r.reference",
     )
     .bind(row.summary.id)
+    .bind(may_split)
     .fetch_all(&state.pool)
     .await?;
     let quality = quality_summary(&state.pool, row.summary.id).await?;
-    let current: Option<CaseState> = serde_json::from_value(row.workflow.clone()).ok();
     let allowed_actions = current
         .map(|s| {
             workflow::legal_actions(s.status)
@@ -248,6 +260,38 @@ pub struct CasePage {
     pub next_cursor: Option<String>,
 }
 
+/// A CJK character as `cjk_bigrams` (migration 9) counts them: kana, bopomofo, compatibility jamo, ideographs
+/// (unified, extensions A–G, compatibility) and Hangul syllables.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x31FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
+/// Whether a search needs the bigram index: pg_trgm finds words of 3 characters and more, but extracts nothing
+/// from a 2-character one, which is a whole word in Chinese (发霉, 漏液). One character stays a plain ILIKE.
+pub fn needs_bigrams(text: &str) -> bool {
+    text.chars().count() == 2 && text.chars().any(is_cjk)
+}
+
+/// `text` anywhere in the reference, subject or content, ignoring case (ILIKE, so `%`, `_` and `\` are plain
+/// characters): the exact condition, plus the bigram index condition when the trigram index cannot help.
+pub fn push_text_search(b: &mut QueryBuilder<'_, Postgres>, text: &str) {
+    let pattern = format!(
+        "%{}%",
+        text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    );
+    // The same expression as the trigram index `cases_search` (migration 7); it is also the exact check.
+    b.push(" AND (reference || ' ' || coalesce(subject, '') || ' ' || content) ILIKE ")
+        .push_bind(pattern);
+    if needs_bigrams(text) {
+        // No trigram in a 2-character word: its CJK bigrams find the candidates (migration 9). Necessary for a
+        // match, since both sides are lower-cased and cut into bigrams by the same function.
+        b.push(" AND search_bigrams @> cjk_bigrams(")
+            .push_bind(text.to_owned())
+            .push(")");
+    }
+}
+
 fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
     let bad = || ApiError::invalid("cursor", "is not a cursor this API gave out");
     let (at, id) = cursor.split_once('_').ok_or_else(bad)?;
@@ -313,13 +357,7 @@ pub async fn list(
         None => {}
     }
     if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-        );
-        // The same expression as the trigram index `cases_search` (migration 7).
-        b.push(" AND (reference || ' ' || coalesce(subject, '') || ' ' || content) ILIKE ")
-            .push_bind(pattern);
+        push_text_search(&mut b, text);
     }
     if let Some(f) = q.from {
         b.push(" AND received_at >= ")
@@ -341,7 +379,13 @@ pub async fn list(
             .push(")");
     }
     b.push(" ORDER BY opened_at DESC, id DESC LIMIT ").push_bind(limit + 1);
-    let mut items: Vec<CaseSummary> = b.build_query_as().fetch_all(&state.pool).await?;
+    // Planned for the actual search text, never as a generic plan: how selective a word is decides between
+    // the text indexes and walking `opened_at`.
+    let mut items: Vec<CaseSummary> = b
+        .build_query_as()
+        .persistent(q.text.is_none())
+        .fetch_all(&state.pool)
+        .await?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
         items.last().map(|c| {

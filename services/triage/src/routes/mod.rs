@@ -4,5 +4,6 @@ pub mod cases;
 pub mod quality;
 pub mod revisits;
 pub mod rules;
+pub mod split;
 pub mod staff;
 pub mod staff_named;
