@@ -188,6 +188,7 @@ fn opened(i: u128) -> RawEnvelope {
             customer: CustomerV1::default(),
             subject: None,
             summary: String::new(),
+            claim: None,
         },
     );
     serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap()
@@ -213,6 +214,7 @@ fn changed(i: u128) -> RawEnvelope {
             changes: json!({}),
             detail: json!({"valid": true}),
             at: chrono::Utc::now(),
+            history_id: None,
         },
     );
     serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap()

@@ -39,6 +39,7 @@ fn opened(case_id: Uuid, received: chrono::DateTime<Utc>) -> RawEnvelope {
             customer: CustomerV1::default(),
             subject: None,
             summary: String::new(),
+            claim: None,
         },
     );
     serde_json::from_value(serde_json::to_value(e).expect("json")).expect("envelope")

@@ -142,6 +142,7 @@ fn opened(c: &Case, at: &str, category: &str, department: &str) -> Envelope<Case
             customer: CustomerV1::default(),
             subject: None,
             summary: String::new(),
+            claim: None,
         },
     )
 }
@@ -171,6 +172,7 @@ fn changed(c: &Case, at: &str, action: &str, status: &str, detail: Value, change
             changes,
             detail,
             at: t(at),
+            history_id: None,
         },
     )
 }

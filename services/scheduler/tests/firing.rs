@@ -89,6 +89,7 @@ fn opened(case_id: Uuid, received_at: DateTime<Utc>) -> Envelope<CaseOpenedV1> {
             customer: CustomerV1::default(),
             subject: None,
             summary: "包装破损".into(),
+            claim: None,
         },
     )
 }
@@ -112,6 +113,7 @@ fn changed(case_id: Uuid, action: &str, at: DateTime<Utc>, detail: serde_json::V
             changes: json!({}),
             detail,
             at,
+            history_id: None,
         },
     )
 }

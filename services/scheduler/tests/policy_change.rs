@@ -67,6 +67,7 @@ async fn a_longer_registration_clock_recounts_running_clocks_once_and_keeps_the_
             customer: CustomerV1::default(),
             subject: None,
             summary: String::new(),
+            claim: None,
         },
     );
     let raw: RawEnvelope = serde_json::from_value(serde_json::to_value(&opened).unwrap()).unwrap();

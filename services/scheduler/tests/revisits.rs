@@ -88,6 +88,7 @@ fn closed(case_id: Uuid, class: &str, outcome: &str, at: DateTime<Utc>) -> Envel
             changes: json!({}),
             detail: json!({ "action": "close", "outcome": outcome }),
             at,
+            history_id: None,
         },
     )
 }
@@ -210,6 +211,7 @@ fn opened(case_id: Uuid, contact_key: &str, at: DateTime<Utc>) -> Envelope<CaseO
             },
             subject: None,
             summary: "包装破损".into(),
+            claim: None,
         },
     )
 }

@@ -301,6 +301,7 @@ pub async fn open_linked_case(
             customer,
             subject: original.subject.clone(),
             summary: content.chars().take(200).collect(),
+            claim: None,
         },
     );
     messaging::enqueue(conn, &opened).await?;

@@ -89,15 +89,18 @@ pub async fn save(
     .bind(change.at)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO case_history (case_id, at, actor, action, detail, changes) VALUES ($1,$2,$3,$4,$5,$6)")
-        .bind(case.id)
-        .bind(change.at)
-        .bind(change.actor)
-        .bind(change.action)
-        .bind(&change.detail)
-        .bind(&change.changes)
-        .execute(&mut *conn)
-        .await?;
+    let history_id: i64 = sqlx::query_scalar(
+        "INSERT INTO case_history (case_id, at, actor, action, detail, changes) VALUES ($1,$2,$3,$4,$5,$6)
+         RETURNING id",
+    )
+    .bind(case.id)
+    .bind(change.at)
+    .bind(change.actor)
+    .bind(change.action)
+    .bind(&change.detail)
+    .bind(&change.changes)
+    .fetch_one(&mut *conn)
+    .await?;
     let event = Envelope::new(
         case.site.clone(),
         case.correlation_id,
@@ -116,6 +119,7 @@ pub async fn save(
             changes: change.changes,
             detail: change.detail,
             at: change.at,
+            history_id: Some(history_id),
         },
     );
     messaging::enqueue(conn, &event).await

@@ -27,6 +27,21 @@ pub struct CaseOpenedV1 {
     pub subject: Option<String>,
     /// The start of the customer's text, for notifications (full text stays in triage).
     pub summary: String,
+    /// The claim the case opened with, if any, and whose approval it waits for.
+    #[serde(default)]
+    pub claim: Option<ClaimOpenedV1>,
+}
+
+/// A claim (return and/or compensation) as a case opens with it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClaimOpenedV1 {
+    /// Decimal amount as text, e.g. `"2500.00"`.
+    pub amount: String,
+    /// ISO 4217, e.g. `CNY`.
+    pub currency: String,
+    /// Roles that must each approve it before it can be accepted (triage's `[[claims.approvals]]` tiers the
+    /// amount exceeds, lowest first), e.g. `["marketing_manager", "general_manager"]`; empty below the lowest.
+    pub approvals_required: Vec<String>,
 }
 
 impl Event for CaseOpenedV1 {
@@ -55,6 +70,10 @@ pub struct CaseChangedV1 {
     /// The action with its data (e.g. the reply text, the new due date and reason).
     pub detail: serde_json::Value,
     pub at: DateTime<Utc>,
+    /// The case history entry this change wrote (one per change; with `case_id` a natural key for consumers that
+    /// must act once per change, whatever the event id). Absent from events published before it existed.
+    #[serde(default)]
+    pub history_id: Option<i64>,
 }
 
 impl Event for CaseChangedV1 {

@@ -81,3 +81,39 @@ impl Event for DeadlineStoppedV1 {
     const TYPE: &'static str = "deadline.stopped";
     const VERSION: u32 = 1;
 }
+
+/// `deadline.changed` v1: the whole current state of one clock of a case, published by the scheduler in the
+/// transaction of every change (started, paused, resumed, extended, recomputed, warned, breached, escalated,
+/// stopped). A snapshot, not a delta: a consumer keeps, per (case, clock), the one with the highest `revision`
+/// and ignores older ones that arrive late or again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeadlineChangedV1 {
+    pub case_id: Uuid,
+    pub case_reference: String,
+    /// Clock name from the SLA policy, e.g. `first_reply`.
+    pub clock: String,
+    pub department: String,
+    /// `running` | `warned` | `paused` | `breached` | `met` | `breached_stopped`.
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    /// The due time after pauses, extensions and recomputation.
+    pub due_at: DateTime<Utc>,
+    /// Escalation levels reached (0 = none).
+    pub level: u32,
+    /// When the clock stopped (`met` or `breached_stopped`).
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// 1 when the clock starts, one more with every change.
+    pub revision: i64,
+}
+
+impl DeadlineChangedV1 {
+    /// Whether the clock still counts (or waits paused): not met, not stopped.
+    pub fn is_running(&self) -> bool {
+        self.stopped_at.is_none()
+    }
+}
+
+impl Event for DeadlineChangedV1 {
+    const TYPE: &'static str = "deadline.changed";
+    const VERSION: u32 = 1;
+}

@@ -13,5 +13,6 @@ pub mod followup;
 pub mod notification;
 pub mod report;
 pub mod revisit;
+pub mod staff;
 
 pub use envelope::{Envelope, Event, RawEnvelope};

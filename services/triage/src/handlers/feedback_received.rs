@@ -1,6 +1,6 @@
 //! `feedback.received` → a classified, routed case and `case.opened`.
 use contracts::{
-    case::{CaseChangedV1, CaseOpenedV1},
+    case::{CaseChangedV1, CaseOpenedV1, ClaimOpenedV1},
     feedback::FeedbackReceivedV1,
     Envelope,
 };
@@ -17,7 +17,7 @@ use crate::{
         classify::classify,
         dedup::{same_problem, Report},
         routing::department_for,
-        workflow::{CaseState, Classification},
+        workflow::{role_name, CaseState, Classification},
     },
     settings::Settings,
 };
@@ -128,6 +128,7 @@ pub async fn open_case(
     .bind(serde_json::to_value(&workflow).map_err(anyhow::Error::from)?)
     .bind(
         claim
+            .as_ref()
             .map(serde_json::to_value)
             .transpose()
             .map_err(anyhow::Error::from)?,
@@ -171,6 +172,11 @@ pub async fn open_case(
             customer: f.customer.clone(),
             subject: f.subject.clone(),
             summary,
+            claim: claim.as_ref().map(|c| ClaimOpenedV1 {
+                amount: c.amount.to_string(),
+                currency: c.currency.clone(),
+                approvals_required: c.required.iter().map(|r| role_name(r).to_owned()).collect(),
+            }),
         },
     );
     messaging::enqueue(conn, &opened).await?;
@@ -276,12 +282,13 @@ async fn link_duplicate(
         .execute(&mut *conn)
         .await?;
     let detail = json!({ "reference": f.reference, "channel": f.channel, "reason": case.reason });
-    sqlx::query(
-        "INSERT INTO case_history (case_id, actor, action, detail) VALUES ($1, 'system', 'duplicate_linked', $2)",
+    let history_id: i64 = sqlx::query_scalar(
+        "INSERT INTO case_history (case_id, actor, action, detail) VALUES ($1, 'system', 'duplicate_linked', $2)
+         RETURNING id",
     )
     .bind(case.id)
     .bind(&detail)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
     let changed = Envelope::new(
         case.site.clone(),
@@ -301,6 +308,7 @@ async fn link_duplicate(
             changes: json!({}),
             detail,
             at: chrono::Utc::now(),
+            history_id: Some(history_id),
         },
     );
     messaging::enqueue(conn, &changed).await?;
