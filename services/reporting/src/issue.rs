@@ -1,7 +1,7 @@
 //! Issued reports: a frozen copy per (kind, period, site) and version. Late events change the live report, never
 //! an issued one; issuing again makes the next version. Issuing publishes `report.issued` (for notification).
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
     Json,
@@ -115,7 +115,7 @@ pub async fn issue_now(
     State(state): State<AppState>,
     staff: auth::Staff,
     Path(kind): Path<String>,
-    Query(q): Query<IssueQuery>,
+    server::ApiQuery(q): server::ApiQuery<IssueQuery>,
 ) -> Result<(StatusCode, Json<IssuedVersion>), ApiError> {
     if !staff.0.has_any(&state.settings.issuer_roles) {
         return Err(auth::AuthError::Forbidden(format!("{} may not issue reports", staff.0.sub)).into());
@@ -149,7 +149,7 @@ pub async fn list_issued(
     State(state): State<AppState>,
     _staff: auth::Staff,
     Path(kind): Path<String>,
-    Query(q): Query<IssueQuery>,
+    server::ApiQuery(q): server::ApiQuery<IssueQuery>,
 ) -> Result<Json<IssuedList>, ApiError> {
     let period = report::parse_period(&kind, q.period.as_deref(), state.tz)?;
     let items = sqlx::query_as(
@@ -171,7 +171,7 @@ pub async fn get_issued(
     State(state): State<AppState>,
     _staff: auth::Staff,
     Path((kind, version)): Path<(String, i32)>,
-    Query(q): Query<IssueQuery>,
+    server::ApiQuery(q): server::ApiQuery<IssueQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let period = report::parse_period(&kind, q.period.as_deref(), state.tz)?;

@@ -6,10 +6,7 @@
 //! (`report::sections`): the dashboard's month is the monthly report's.
 use std::collections::BTreeMap;
 
-use axum::{
-    extract::{Query, State},
-    Json,
-};
+use axum::{extract::State, Json};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -323,7 +320,7 @@ pub async fn build(
 pub async fn overview(
     State(state): State<AppState>,
     _staff: auth::Staff,
-    Query(q): Query<OverviewQuery>,
+    server::ApiQuery(q): server::ApiQuery<OverviewQuery>,
 ) -> Result<Json<Overview>, ApiError> {
     let date = q
         .date

@@ -1,7 +1,4 @@
-use axum::{
-    extract::{Query, State},
-    Json,
-};
+use axum::{extract::State, Json};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use server::ApiError;
@@ -30,7 +27,7 @@ pub struct DailyCount {
 pub async fn daily(
     State(state): State<AppState>,
     _staff: auth::Staff,
-    Query(q): Query<DailyQuery>,
+    server::ApiQuery(q): server::ApiQuery<DailyQuery>,
 ) -> Result<Json<Vec<DailyCount>>, ApiError> {
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if t < f {

@@ -62,7 +62,7 @@ impl Fixture {
         sqlx::query_as(
             "SELECT event_type, payload->'data'->>'clock', coalesce((payload->'data'->>'level')::bigint, 0),
                     (payload->'data'->>'late')::bool
-               FROM outbox WHERE event_type <> 'deadline.stopped' ORDER BY seq",
+               FROM outbox WHERE event_type NOT IN ('deadline.stopped', 'deadline.changed') ORDER BY seq",
         )
         .fetch_all(&self.pool)
         .await
@@ -195,6 +195,33 @@ async fn clocks_follow_the_2026_calendar_fire_in_order_once_and_stop_when_met() 
     for e in &all {
         assert!(seen.insert((e.0.clone(), e.1.clone(), e.2)), "fired twice: {e:?}");
     }
+
+    // Every change of a clock was published as a snapshot, revisions counting up from 1: the registration
+    // clock started and was met; first_reply started, warned, breached and climbed to level 3.
+    let snapshots = |clock: &'static str| {
+        let pool = f.pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, i64, i64, Option<String>)>(
+                "SELECT payload->'data'->>'status', (payload->'data'->>'level')::bigint,
+                        (payload->'data'->>'revision')::bigint, payload->'data'->>'stopped_at'
+                   FROM outbox WHERE event_type = 'deadline.changed' AND payload->'data'->>'clock' = $1 ORDER BY seq",
+            )
+            .bind(clock)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let registration = snapshots("registration").await;
+    let states: Vec<(&str, i64)> = registration.iter().map(|s| (s.0.as_str(), s.2)).collect();
+    assert_eq!(states, [("running", 1), ("met", 2)]);
+    assert!(registration[1].3.is_some(), "a met clock says when it stopped");
+    let first_reply = snapshots("first_reply").await;
+    let revisions: Vec<i64> = first_reply.iter().map(|s| s.2).collect();
+    assert_eq!(revisions, (1..=first_reply.len() as i64).collect::<Vec<_>>());
+    assert_eq!(first_reply[0].0, "running");
+    let last = first_reply.last().unwrap();
+    assert_eq!((last.0.as_str(), last.1), ("breached", 3), "{first_reply:?}");
 }
 
 #[tokio::test]

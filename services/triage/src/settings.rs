@@ -22,6 +22,7 @@ pub struct Settings {
     pub lists: ListSettings,
     pub dedup: crate::domain::dedup::DedupSettings,
     pub login: LoginSettings,
+    pub staff: StaffSettings,
     /// Revisits (回访): call windows, roles, questionnaire (domain.md §5).
     pub revisit: crate::domain::revisit::RevisitSettings,
     #[serde(default)]
@@ -67,6 +68,14 @@ pub struct AdminSettings {
 
 /// The shipped first-administrator password; refused in production.
 pub const DEFAULT_ADMIN_PASSWORD: &str = "change-me-admin";
+
+/// Staff accounts as other services see them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StaffSettings {
+    /// The site whose routing key carries `staff.changed` (staff are no site's; the head office's, like
+    /// reporting's `all_sites_key`). Notification's instance serving this site keeps the directory.
+    pub events_site: String,
+}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LoginSettings {

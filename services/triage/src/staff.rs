@@ -33,49 +33,82 @@ pub struct StaffUser {
     pub department: Option<String>,
     pub sites: Vec<String>,
     pub active: bool,
+    /// Where notifications to this person go (the directory of people notification keeps).
+    pub email: Option<String>,
+    /// Mobile number for SMS.
+    pub phone: Option<String>,
+    /// `zh-CN` or `en`: the language of notifications to this person.
+    pub language: String,
 }
 
 /// Creates the configured first administrator if no such user exists yet.
 pub async fn ensure_first_admin(pool: &PgPool, settings: &Settings) -> anyhow::Result<()> {
     let a = &settings.admin;
-    sqlx::query(
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
         "INSERT INTO staff_users (id, name, password_hash, roles) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&a.user)
     .bind(&a.name)
     .bind(hash_password(&a.password).map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))?)
     .bind(serde_json::json!([Role::Administrator]))
-    .execute(pool)
-    .await?;
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        publish_changed(&mut tx, &settings.staff.events_site, &a.user).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
+/// Publishes the account as it now is (`staff.changed`), in the transaction that changed it.
+pub async fn publish_changed(conn: &mut sqlx::PgConnection, events_site: &str, id: &str) -> Result<(), sqlx::Error> {
+    let r = sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS}, revision FROM staff_users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let record = record_from_row(&r)?;
+    let u = record.user;
+    let event = contracts::staff::StaffChangedV1 {
+        user_id: u.id,
+        name: u.name,
+        email: u.email,
+        phone: u.phone,
+        language: u.language,
+        roles: u
+            .roles
+            .iter()
+            .map(|r| crate::domain::workflow::role_name(r).to_owned())
+            .collect(),
+        department: u.department,
+        sites: u.sites,
+        active: u.active,
+        revision: r.try_get("revision")?,
+    };
+    messaging::enqueue(
+        conn,
+        &contracts::Envelope::new(events_site.to_owned(), uuid::Uuid::now_v7(), event),
+    )
+    .await
+}
+
 pub async fn find(pool: &PgPool, id: &str) -> Result<Option<(StaffUser, String)>, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT id, name, roles, department, sites, active, password_hash FROM staff_users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    row.map(|r| {
-        let roles: serde_json::Value = r.get("roles");
-        let sites: serde_json::Value = r.get("sites");
-        Ok((
-            StaffUser {
-                id: r.get("id"),
-                name: r.get("name"),
-                roles: serde_json::from_value(roles).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                department: r.get("department"),
-                sites: serde_json::from_value(sites).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                active: r.get("active"),
-            },
-            r.get("password_hash"),
-        ))
-    })
-    .transpose()
+    let row = sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS}, password_hash FROM staff_users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| Ok((record_from_row(&r)?.user, r.try_get("password_hash")?)))
+        .transpose()
 }
 
 /// The columns of [`StaffUser`] plus when the account was created and last changed.
-const RECORD_COLUMNS: &str = "id, name, roles, department, sites, active, created_at, updated_at";
+const RECORD_COLUMNS: &str =
+    "id, name, roles, department, sites, active, email, phone, language, created_at, updated_at";
 
 /// A staff account as administrators see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -98,6 +131,9 @@ fn record_from_row(r: &sqlx::postgres::PgRow) -> Result<StaffRecord, sqlx::Error
             department: r.try_get("department")?,
             sites: serde_json::from_value(sites).map_err(decode)?,
             active: r.try_get("active")?,
+            email: r.try_get("email")?,
+            phone: r.try_get("phone")?,
+            language: r.try_get("language")?,
         },
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -213,6 +249,7 @@ pub enum Standing {
 
 pub const DEACTIVATED: &str = "this staff account has been deactivated";
 pub const CHANGED: &str = "the staff account was changed after this token was issued; sign in again";
+pub const REVOKED: &str = "this token was signed out or revoked; sign in again";
 
 /// A token is refused when its user is deactivated, when it was revoked (the account changed), or —
 /// for a token triage did not record (`triage admin-token`) — when it was issued before the account's
@@ -232,7 +269,7 @@ pub async fn standing(pool: &PgPool, token: &str, claims: &auth::Claims) -> Resu
     Ok(match row {
         None => Standing::Accepted,
         Some((false, ..)) => Standing::Refused(DEACTIVATED),
-        Some((true, _, true, Some(_))) => Standing::Refused(CHANGED),
+        Some((true, _, true, Some(_))) => Standing::Refused(REVOKED),
         Some((true, Some(after), false, _)) if claims.iat <= after.timestamp() => Standing::Refused(CHANGED),
         Some(_) => Standing::Accepted,
     })
@@ -266,6 +303,24 @@ pub async fn check_token(
         }
     }
     next.run(request).await
+}
+
+/// Signs one token out: triage refuses it from now on (recorded even for a token triage did not issue through
+/// sign-in, e.g. `triage admin-token`'s). Other services verify tokens by their signature only and accept it
+/// until it expires.
+pub async fn revoke_token(pool: &PgPool, token: &str, claims: &auth::Claims) -> Result<(), sqlx::Error> {
+    let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
+    sqlx::query(
+        "INSERT INTO staff_tokens (token_sha256, user_id, expires_at, revoked_at)
+         SELECT $1, id, $3, now() FROM staff_users WHERE id = $2
+         ON CONFLICT (token_sha256) DO UPDATE SET revoked_at = coalesce(staff_tokens.revoked_at, now())",
+    )
+    .bind(format!("{:x}", Sha256::digest(token.as_bytes())))
+    .bind(&claims.sub)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Stops triage accepting the user's current tokens (after a change to the account).

@@ -65,6 +65,7 @@ impl FromRef<AppState> for AuthKeys {
         routes::revisits::outcome,
         routes::revisits::close,
         routes::staff::login,
+        routes::staff::logout,
         routes::staff::create,
         routes::staff::list,
         routes::staff::get_one,
@@ -109,6 +110,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/auth/login", post(routes::staff::login))
+        .route("/api/v1/auth/logout", post(routes::staff::logout))
         .route("/api/v1/staff", post(routes::staff::create))
         .route("/api/v1/staff", get(routes::staff::list))
         .route(

@@ -1,15 +1,17 @@
-//! What every service's HTTP side and process lifecycle share: JSON errors, a JSON extractor that
-//! names the offending field, health and metrics endpoints, and graceful shutdown.
+//! What every service's HTTP side and process lifecycle share: JSON errors, JSON body and query extractors
+//! that name the offending field, health and metrics endpoints, and graceful shutdown.
 #![forbid(unsafe_code)]
 
 pub mod error;
 pub mod health;
 pub mod json;
 pub mod lifecycle;
+pub mod query;
 
 pub use error::ApiError;
 pub use json::ApiJson;
 pub use lifecycle::{shutdown_signal, Service, Worker};
+pub use query::ApiQuery;
 
 /// Waits for the database (up to `patience`), applies the service's migrations and the bus tables.
 pub async fn prepare_database(

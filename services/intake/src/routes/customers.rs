@@ -1,10 +1,7 @@
 //! `GET /api/v1/customers/lookup?phone=`: what the register already knows about a caller, for the
 //! agent taking a call (the staff console's phone intake). Staff only; personal data is returned
 //! only to the roles that handle customers (auditors and administrators get 403), never logged.
-use axum::{
-    extract::{Query, State},
-    Json,
-};
+use axum::{extract::State, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use server::ApiError;
@@ -41,7 +38,7 @@ pub struct Lookup {
 pub async fn lookup(
     State(state): State<AppState>,
     staff: auth::Staff,
-    Query(q): Query<LookupQuery>,
+    server::ApiQuery(q): server::ApiQuery<LookupQuery>,
 ) -> Result<Json<Lookup>, ApiError> {
     staff.require(&state.settings.intake.customer_lookup_roles, "looking up customers")?;
     if !contact::valid_phone(&q.phone) {

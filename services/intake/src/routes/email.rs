@@ -2,7 +2,7 @@
 //! webhook instead of IMAP), signed like the CTI webhook; the same pipeline and dedup as the poller.
 use axum::{
     body::Bytes,
-    extract::{rejection::BytesRejection, Query, State},
+    extract::{rejection::BytesRejection, State},
     http::{header::CONTENT_TYPE, HeaderMap, StatusCode},
     Json,
 };
@@ -54,7 +54,7 @@ pub struct InboundResult {
                (status = 401, description = "missing or wrong signature"), (status = 413), (status = 415), (status = 422)))]
 pub async fn inbound(
     State(state): State<AppState>,
-    Query(query): Query<InboundQuery>,
+    server::ApiQuery(query): server::ApiQuery<InboundQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<InboundResult>), ApiError> {

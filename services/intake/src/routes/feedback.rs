@@ -1,6 +1,6 @@
 use axum::{
     body::Bytes,
-    extract::{rejection::BytesRejection, Path, Query, State},
+    extract::{rejection::BytesRejection, Path, State},
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
     Json,
@@ -96,7 +96,7 @@ pub struct TokenQuery {
 pub async fn status(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    Query(q): Query<TokenQuery>,
+    server::ApiQuery(q): server::ApiQuery<TokenQuery>,
 ) -> Result<Json<PublicStatus>, ApiError> {
     let token = q.token.ok_or_else(|| ApiError::invalid("token", "is required"))?;
     store::status(&state.pool, &reference, &token)

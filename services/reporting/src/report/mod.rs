@@ -10,7 +10,7 @@ pub mod xlsx;
 use std::collections::BTreeMap;
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{header, HeaderMap},
     response::{IntoResponse, Response},
     Json,
@@ -264,7 +264,7 @@ pub async fn report(
     State(state): State<AppState>,
     _staff: auth::Staff,
     Path(kind): Path<String>,
-    Query(q): Query<ReportQuery>,
+    server::ApiQuery(q): server::ApiQuery<ReportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tz = state.tz;

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::{
     case::{CaseChangedV1, CaseOpenedV1},
-    deadline::DeadlineStoppedV1,
+    deadline::{DeadlineChangedV1, DeadlineStoppedV1},
     Envelope, Event, RawEnvelope,
 };
 use messaging::{Handler, HandlerError};
@@ -213,7 +213,7 @@ fn status_name(state: &ClockState) -> String {
 }
 
 async fn insert_clock(conn: &mut PgConnection, case: &CaseInfo<'_>, state: &ClockState) -> Result<(), HandlerError> {
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO clocks (id, case_id, case_reference, site, clock, department, class, category, severity,
             state, status, due_at, next_fire_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (case_id, clock) DO NOTHING",
@@ -231,21 +231,72 @@ async fn insert_clock(conn: &mut PgConnection, case: &CaseInfo<'_>, state: &Cloc
     .bind(status_name(state))
     .bind(state.due())
     .bind(state.next_timer().map(|t| t.at))
-    .execute(conn)
-    .await?;
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        let clock = ClockRow {
+            case_id: case.case_id,
+            case_reference: case.reference.to_owned(),
+            site: case.site.to_owned(),
+            department: case.department.to_owned(),
+            revision: 1,
+        };
+        publish_changed(conn, &clock, state).await?;
+    }
     Ok(())
 }
 
+/// The case facts of a stored clock, as `deadline.changed` needs them.
+#[derive(sqlx::FromRow)]
+struct ClockRow {
+    case_id: Uuid,
+    case_reference: String,
+    site: String,
+    department: String,
+    revision: i64,
+}
+
+/// Publishes the clock's new state (`deadline.changed`) in the transaction that changed it, so every view of
+/// the case's deadlines (triage's list, sorted by the nearest one) follows the scheduler exactly.
+async fn publish_changed(conn: &mut PgConnection, clock: &ClockRow, state: &ClockState) -> Result<(), sqlx::Error> {
+    let (status, level, stopped_at) = match state.status() {
+        ClockStatus::Running => ("running", 0, None),
+        ClockStatus::Warned => ("warned", 0, None),
+        ClockStatus::Paused { .. } => ("paused", state.escalation_level().unwrap_or(0), None),
+        ClockStatus::Breached { level } => ("breached", level, None),
+        ClockStatus::Met { at } => ("met", 0, Some(at)),
+        ClockStatus::BreachedStopped { at, level } => ("breached_stopped", level, Some(at)),
+    };
+    let data = DeadlineChangedV1 {
+        case_id: clock.case_id,
+        case_reference: clock.case_reference.clone(),
+        clock: state.policy().name.clone(),
+        department: clock.department.clone(),
+        status: status.to_owned(),
+        started_at: state.started_at(),
+        due_at: state.due(),
+        level: level.into(),
+        stopped_at,
+        revision: clock.revision,
+    };
+    messaging::enqueue(conn, &Envelope::new(clock.site.clone(), clock.case_id, data)).await
+}
+
+/// Stores a clock's new state and publishes it (`deadline.changed`).
 pub async fn update_clock(conn: &mut PgConnection, id: Uuid, state: &ClockState) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE clocks SET state = $2, status = $3, due_at = $4, next_fire_at = $5, updated_at = now() WHERE id = $1",
+    let clock: ClockRow = sqlx::query_as(
+        "UPDATE clocks SET state = $2, status = $3, due_at = $4, next_fire_at = $5, updated_at = now(),
+                revision = revision + 1
+          WHERE id = $1
+         RETURNING case_id, case_reference, site, department, revision",
     )
     .bind(id)
     .bind(serde_json::to_value(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
     .bind(status_name(state))
     .bind(state.due())
     .bind(state.next_timer().map(|t| t.at))
-    .execute(conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(())
+    publish_changed(conn, &clock, state).await
 }

@@ -1,4 +1,5 @@
 pub mod deadline_breached;
+pub mod deadline_changed;
 pub mod feedback_followup;
 pub mod feedback_received;
 pub mod notification_failed;
@@ -6,7 +7,7 @@ pub mod revisit_due;
 
 use async_trait::async_trait;
 use contracts::{
-    deadline::{DeadlineBreachedV1, DeadlineEscalatedV1},
+    deadline::{DeadlineBreachedV1, DeadlineChangedV1, DeadlineEscalatedV1},
     feedback::FeedbackReceivedV1,
     followup::FeedbackFollowupV1,
     notification::NotificationFailedV1,
@@ -29,6 +30,7 @@ pub const EVENT_TYPES: &[&str] = &[
     FeedbackFollowupV1::TYPE,
     DeadlineBreachedV1::TYPE,
     DeadlineEscalatedV1::TYPE,
+    DeadlineChangedV1::TYPE,
     RevisitDueV1::TYPE,
     NotificationFailedV1::TYPE,
 ];
@@ -42,13 +44,14 @@ impl Handler for TriageHandler {
             DeadlineBreachedV1::TYPE => {
                 let e = event.decode::<DeadlineBreachedV1>()?;
                 let d = &e.data;
-                deadline_breached::record(conn, d.case_id, d.level, "deadline_breached", serde_json::to_value(d)).await
+                deadline_breached::record(conn, d.case_id, "deadline_breached", serde_json::to_value(d)).await
             }
             DeadlineEscalatedV1::TYPE => {
                 let e = event.decode::<DeadlineEscalatedV1>()?;
                 let d = &e.data;
-                deadline_breached::record(conn, d.case_id, d.level, "deadline_escalated", serde_json::to_value(d)).await
+                deadline_breached::record(conn, d.case_id, "deadline_escalated", serde_json::to_value(d)).await
             }
+            DeadlineChangedV1::TYPE => deadline_changed::handle(conn, &event.decode()?).await,
             RevisitDueV1::TYPE => revisit_due::handle(&self.settings, conn, &event.decode()?).await,
             NotificationFailedV1::TYPE => notification_failed::handle(conn, &event.decode()?).await,
             other => Err(HandlerError::Malformed(format!("triage does not handle {other}"))),

@@ -3,7 +3,7 @@
 //! so the case shows what was done about its cause.
 use axum::{
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     Json,
 };
@@ -189,7 +189,7 @@ pub struct CapaList {
 pub async fn list(
     State(state): State<AppState>,
     staff: auth::Staff,
-    Query(q): Query<ListQuery>,
+    server::ApiQuery(q): server::ApiQuery<ListQuery>,
 ) -> Result<Json<CapaList>, ApiError> {
     let actor = Actor::from(&staff.0);
     if let Some(status) = &q.status {

@@ -1,6 +1,6 @@
 //! Reading cases: one case with everything about it, and the filtered, paginated list.
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     Json,
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -31,11 +31,18 @@ pub struct CaseSummary {
     pub severity: String,
     pub department: String,
     pub assignee: Option<String>,
+    /// The highest escalation level of a clock running late now (0 = none late).
     pub overdue_level: i32,
     pub report_count: i32,
     pub subject: Option<String>,
     pub received_at: DateTime<Utc>,
     pub opened_at: DateTime<Utc>,
+    /// The earliest due time among the case's counting clocks (none while all are paused or stopped).
+    pub next_due_at: Option<DateTime<Utc>>,
+    /// The clock of `next_due_at`, e.g. `first_reply`.
+    pub next_due_clock: Option<String>,
+    /// A clock is past its due time now (even before the scheduler fired the breach).
+    pub overdue: bool,
 }
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -69,6 +76,9 @@ pub struct CaseDetail {
     pub allowed_actions: Vec<String>,
     /// Every report of this problem: the first and the duplicates linked to it, with their channels.
     pub reports: Vec<ReportView>,
+    /// The case's SLA clocks as the scheduler last reported them (`deadline.changed`), nearest due first; the
+    /// scheduler's `GET /api/v1/cases/{id}/deadlines` explains each.
+    pub deadlines: Vec<DeadlineView>,
     pub history: Vec<HistoryView>,
     /// The case's quality documents at a glance: 8D (version, closed, what is missing), regulator report
     /// status, linked CAPA records.
@@ -76,6 +86,21 @@ pub struct CaseDetail {
     pub quality: Value,
     /// Staff members this complaint is about (named by a supervisor; counted per month in the reports).
     pub complained_about: Vec<String>,
+}
+
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct DeadlineView {
+    /// e.g. `first_reply`, `eight_d_reply`.
+    pub clock: String,
+    /// `running` | `warned` | `paused` | `breached` | `met` | `breached_stopped`.
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// Escalation levels reached.
+    pub level: i32,
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// Counting and past its due time now.
+    pub overdue: bool,
 }
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -106,7 +131,8 @@ struct DetailRow {
 }
 
 const SUMMARY_COLUMNS: &str = "id, reference, site, channel, status, class, category, severity, department, assignee,
-    overdue_level, report_count, subject, received_at, opened_at";
+    overdue_level, report_count, subject, received_at, opened_at, next_due_at, next_due_clock,
+    (overdue_level > 0 OR coalesce(next_due_at < now(), false)) AS overdue";
 
 /// Who is asking: a reader must be allowed to see the case; the author of a change that just moved
 /// it elsewhere (e.g. reclassified into another department) still gets to see the result.
@@ -155,6 +181,15 @@ pub async fn load_detail(
     .fetch_all(&state.pool)
     .await?;
     let quality = quality_summary(&state.pool, row.summary.id).await?;
+    let deadlines: Vec<DeadlineView> = sqlx::query_as(
+        "SELECT clock, status, started_at, due_at, level, stopped_at,
+                (status = ANY($2) AND due_at < now()) AS overdue
+           FROM case_clocks WHERE case_id = $1 ORDER BY stopped_at IS NOT NULL, due_at, clock",
+    )
+    .bind(row.summary.id)
+    .bind(crate::handlers::deadline_changed::COUNTING)
+    .fetch_all(&state.pool)
+    .await?;
     let allowed_actions = current
         .map(|s| {
             workflow::legal_actions(s.status)
@@ -179,6 +214,7 @@ pub async fn load_detail(
         claim: row.claim,
         allowed_actions,
         reports,
+        deadlines,
         history,
         quality,
         complained_about: row.complained_about,
@@ -233,6 +269,7 @@ pub async fn get_case(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
+    /// A status, several separated by commas, or `open` (all but closed and rejected).
     pub status: Option<String>,
     pub site: Option<String>,
     pub department: Option<String>,
@@ -249,8 +286,11 @@ pub struct ListQuery {
     /// Received on or before this date (UTC).
     pub to: Option<NaiveDate>,
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (of the same sort).
     pub cursor: Option<String>,
+    /// `newest` (default) or `due`.
+    #[param(value_type = Option<String>)]
+    pub sort: Option<Sort>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -292,20 +332,147 @@ pub fn push_text_search(b: &mut QueryBuilder<'_, Postgres>, text: &str) {
     }
 }
 
-fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let bad = || ApiError::invalid("cursor", "is not a cursor this API gave out");
-    let (at, id) = cursor.split_once('_').ok_or_else(bad)?;
-    let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+/// The order of a case list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Newest first (by when the case opened).
+    #[default]
+    Newest,
+    /// The nearest deadline first (`next_due_at`, overdue ones first of all); cases with no counting clock after
+    /// them, oldest first.
+    Due,
 }
 
-/// Cases the user may see, newest first, with the filters of contract.md; keyset-paginated.
+/// Where a page ended, for the next one (keyset pagination; opaque to clients).
+#[derive(Debug, Clone, PartialEq)]
+enum Cursor {
+    Newest {
+        opened_at: DateTime<Utc>,
+        id: Uuid,
+    },
+    Due {
+        next_due_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    },
+}
+
+impl Cursor {
+    fn after(sort: Sort, c: &CaseSummary) -> Cursor {
+        match sort {
+            Sort::Newest => Cursor::Newest {
+                opened_at: c.opened_at,
+                id: c.id,
+            },
+            Sort::Due => Cursor::Due {
+                next_due_at: c.next_due_at,
+                id: c.id,
+            },
+        }
+    }
+
+    fn encode(&self) -> String {
+        let at = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        match self {
+            Cursor::Newest { opened_at, id } => format!("{}_{id}", at(opened_at)),
+            Cursor::Due { next_due_at, id } => {
+                format!(
+                    "due:{}_{id}",
+                    next_due_at.as_ref().map(at).unwrap_or_else(|| "none".into())
+                )
+            }
+        }
+    }
+
+    fn parse(sort: Sort, cursor: &str) -> Result<Cursor, ApiError> {
+        let bad = || ApiError::invalid("cursor", "is not a cursor this API gave out for this sort");
+        let time = |t: &str| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| bad())
+        };
+        let (rest, due) = match cursor.strip_prefix("due:") {
+            Some(rest) => (rest, true),
+            None => (cursor, false),
+        };
+        let (at, id) = rest.split_once('_').ok_or_else(bad)?;
+        let id = Uuid::parse_str(id).map_err(|_| bad())?;
+        match (sort, due) {
+            (Sort::Newest, false) => Ok(Cursor::Newest {
+                opened_at: time(at)?,
+                id,
+            }),
+            (Sort::Due, true) => Ok(Cursor::Due {
+                next_due_at: if at == "none" { None } else { Some(time(at)?) },
+                id,
+            }),
+            _ => Err(bad()),
+        }
+    }
+
+    /// The condition "after this cursor" in `sort` order.
+    fn push_after(&self, b: &mut QueryBuilder<'_, Postgres>) {
+        match self {
+            Cursor::Newest { opened_at, id } => {
+                b.push(" AND (opened_at, id) < (")
+                    .push_bind(*opened_at)
+                    .push(", ")
+                    .push_bind(*id)
+                    .push(")");
+            }
+            Cursor::Due {
+                next_due_at: Some(due),
+                id,
+            } => {
+                b.push(" AND ((next_due_at, id) > (")
+                    .push_bind(*due)
+                    .push(", ")
+                    .push_bind(*id)
+                    .push(") OR next_due_at IS NULL)");
+            }
+            Cursor::Due { next_due_at: None, id } => {
+                b.push(" AND next_due_at IS NULL AND id > ").push_bind(*id);
+            }
+        }
+    }
+}
+
+/// `status`: one status, several separated by commas, or `open` (every status but closed and rejected).
+fn parse_statuses(value: &str) -> Result<Vec<String>, ApiError> {
+    let mut statuses = Vec::new();
+    for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if s == "open" {
+            statuses.extend(
+                workflow::Status::ALL
+                    .iter()
+                    .filter(|st| st.is_open())
+                    .map(|st| st.as_str().to_owned()),
+            );
+        } else if workflow::Status::ALL.iter().any(|st| st.as_str() == s) {
+            statuses.push(s.to_owned());
+        } else {
+            return Err(ApiError::invalid(
+                "status",
+                format!("unknown status `{s}` (a status, several separated by commas, or `open`)"),
+            ));
+        }
+    }
+    if statuses.is_empty() {
+        return Err(ApiError::invalid("status", "is empty"));
+    }
+    statuses.sort();
+    statuses.dedup();
+    Ok(statuses)
+}
+
+/// Cases the user may see, newest first or nearest deadline first, with the filters of contract.md;
+/// keyset-paginated.
 #[utoipa::path(get, path = "/api/v1/cases", params(ListQuery),
     responses((status = 200, body = CasePage), (status = 401), (status = 422)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     staff: auth::Staff,
-    Query(q): Query<ListQuery>,
+    server::ApiQuery(q): server::ApiQuery<ListQuery>,
 ) -> Result<Json<CasePage>, ApiError> {
     let limits = &state.settings.lists;
     let limit = q.limit.unwrap_or(limits.page_size);
@@ -315,16 +482,14 @@ pub async fn list(
             format!("must be 1 to {}", limits.max_page_size),
         ));
     }
-    if let Some(s) = &q.status {
-        if !workflow::Status::ALL.iter().any(|st| st.as_str() == s) {
-            return Err(ApiError::invalid("status", format!("unknown status `{s}`")));
-        }
-    }
+    let statuses = q.status.as_deref().map(parse_statuses).transpose()?;
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if t < f {
             return Err(ApiError::invalid("to", "is before `from`"));
         }
     }
+    let sort = q.sort.unwrap_or_default();
+    let cursor = q.cursor.as_deref().map(|c| Cursor::parse(sort, c)).transpose()?;
     let actor = Actor::from(&staff.0);
     let scope = access::read_scope(&actor);
     let mut b: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM cases WHERE true"));
@@ -334,8 +499,10 @@ pub async fn list(
     if let Some(sites) = &scope.sites {
         b.push(" AND site = ANY(").push_bind(sites.clone()).push(")");
     }
+    if let Some(statuses) = statuses {
+        b.push(" AND status = ANY(").push_bind(statuses).push(")");
+    }
     for (column, value) in [
-        ("status", &q.status),
         ("site", &q.site),
         ("department", &q.department),
         ("class", &q.class),
@@ -349,10 +516,10 @@ pub async fn list(
     }
     match q.overdue {
         Some(true) => {
-            b.push(" AND overdue_level > 0");
+            b.push(" AND (overdue_level > 0 OR next_due_at < now())");
         }
         Some(false) => {
-            b.push(" AND overdue_level = 0");
+            b.push(" AND overdue_level = 0 AND (next_due_at IS NULL OR next_due_at >= now())");
         }
         None => {}
     }
@@ -370,15 +537,14 @@ pub async fn list(
             .and_utc();
         b.push(" AND received_at < ").push_bind(end);
     }
-    if let Some(c) = &q.cursor {
-        let (at, id) = parse_cursor(c)?;
-        b.push(" AND (opened_at, id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
+    if let Some(c) = &cursor {
+        c.push_after(&mut b);
     }
-    b.push(" ORDER BY opened_at DESC, id DESC LIMIT ").push_bind(limit + 1);
+    b.push(match sort {
+        Sort::Newest => " ORDER BY opened_at DESC, id DESC LIMIT ",
+        Sort::Due => " ORDER BY next_due_at ASC NULLS LAST, id ASC LIMIT ",
+    })
+    .push_bind(limit + 1);
     // Planned for the actual search text, never as a generic plan: how selective a word is decides between
     // the text indexes and walking `opened_at`.
     let mut items: Vec<CaseSummary> = b
@@ -388,13 +554,7 @@ pub async fn list(
         .await?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
-        items.last().map(|c| {
-            format!(
-                "{}_{}",
-                c.opened_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                c.id
-            )
-        })
+        items.last().map(|c| Cursor::after(sort, c).encode())
     } else {
         None
     };

@@ -3,7 +3,7 @@
 //! case-history row and a `case.changed` event in one transaction.
 use axum::{
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -397,7 +397,7 @@ pub async fn eight_d_document(
     State(state): State<AppState>,
     staff: auth::Staff,
     Path(id): Path<String>,
-    Query(q): Query<DocumentQuery>,
+    server::ApiQuery(q): server::ApiQuery<DocumentQuery>,
 ) -> Result<Response, ApiError> {
     let (case, facts) = read_case(&state, &staff, &id).await?;
     let (report, version) = load_eight_d(&mut *state.pool.acquire().await?, case.id).await?;

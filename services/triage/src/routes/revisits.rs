@@ -2,7 +2,7 @@
 //! Each handler: parse, authorise (`domain::revisit` access rules), lock, decide (pure), store with
 //! its event in one transaction, respond.
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     Json,
 };
@@ -156,7 +156,7 @@ fn cursor_of(t: &TaskRow) -> String {
 pub async fn list(
     State(state): State<AppState>,
     staff: auth::Staff,
-    Query(q): Query<QueueQuery>,
+    server::ApiQuery(q): server::ApiQuery<QueueQuery>,
 ) -> Result<Json<RevisitPage>, ApiError> {
     let actor = Actor::from(&staff.0);
     revisit::may_read(&state.settings.revisit, &actor).map_err(forbidden)?;

@@ -1,6 +1,6 @@
 //! Signing in, and the staff directory (administrators manage it).
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     Json,
 };
@@ -54,6 +54,25 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>)
     }))
 }
 
+/// Sign out: triage refuses this bearer token from now on.
+#[utoipa::path(post, path = "/api/v1/auth/logout",
+    responses((status = 204, description = "signed out"), (status = 401)), security(("bearer" = [])))]
+pub async fn logout(
+    State(state): State<AppState>,
+    who: auth::Staff,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    staff::revoke_token(&state.pool, token, &who.0).await?;
+    tracing::info!(user = %who.0.sub, "signed out");
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct NewStaff {
     pub id: String,
@@ -64,6 +83,12 @@ pub struct NewStaff {
     pub department: Option<String>,
     #[serde(default)]
     pub sites: Vec<String>,
+    /// Where notifications to this person go.
+    pub email: Option<String>,
+    /// Mobile number for SMS (digits, an optional leading `+`; spaces and dashes are dropped).
+    pub phone: Option<String>,
+    /// `zh-CN` (default) or `en`.
+    pub language: Option<String>,
 }
 
 /// Create a staff account (administrators).
@@ -87,10 +112,14 @@ pub async fn create(
     let roles = valid_roles(&body.roles)?;
     let department = valid_department(body.department.as_deref())?;
     let sites = valid_sites(&state, &body.sites)?;
+    let email = valid_email(body.email.as_deref())?;
+    let phone = valid_phone(body.phone.as_deref())?;
+    let language = valid_language(body.language.as_deref().unwrap_or(DEFAULT_LANGUAGE))?;
     let hash = staff::hash_password(&body.password).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
     let mut tx = state.pool.begin().await?;
     let inserted = sqlx::query(
-        "INSERT INTO staff_users (id, name, password_hash, roles, department, sites) VALUES ($1,$2,$3,$4,$5,$6)
+        "INSERT INTO staff_users (id, name, password_hash, roles, department, sites, email, phone, language)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
@@ -99,16 +128,24 @@ pub async fn create(
     .bind(json!(roles))
     .bind(&department)
     .bind(json!(sites))
+    .bind(&email)
+    .bind(&phone)
+    .bind(language)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 0 {
         return Err(ApiError::conflict(format!("a staff user `{id}` exists already")));
     }
+    // Contact details are recorded as set or not, never their values (the change log is read by auditors).
     let created = json!({ "name": { "to": name }, "roles": { "to": roles }, "department": { "to": department },
-                          "sites": { "to": sites }, "active": { "to": true } });
+                          "sites": { "to": sites }, "active": { "to": true }, "language": { "to": language },
+                          "email": { "to": email.as_ref().map(|_| "set") },
+                          "phone": { "to": phone.as_ref().map(|_| "set") } });
     staff::record_change(&mut tx, id, &who.0.sub, "created", &created).await?;
+    staff::publish_changed(&mut tx, &state.settings.staff.events_site, id).await?;
     tx.commit().await?;
+    state.outbox.notify();
     tracing::info!(staff = %id, by = %who.0.sub, roles = ?roles, "staff account created");
     let (user, _) = staff::find(&state.pool, id).await?.expect("just inserted");
     Ok((StatusCode::CREATED, Json(user)))
@@ -163,6 +200,57 @@ fn valid_department(department: Option<&str>) -> Result<Option<String>, ApiError
     Ok(Some(d.to_owned()))
 }
 
+/// The language staff get notifications in when none is given.
+const DEFAULT_LANGUAGE: &str = "zh-CN";
+
+/// An address with one `@`, something on both sides, no spaces; blank means none.
+fn valid_email(email: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(e) = email.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    let ok = e.len() <= 254
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
+        && e.split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    if !ok {
+        return Err(ApiError::invalid("email", "is not an email address (name@example.com)"));
+    }
+    Ok(Some(e.to_owned()))
+}
+
+/// Digits with an optional leading `+` (spaces, dashes and brackets dropped), 5 to 20 digits; blank means none.
+fn valid_phone(phone: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(p) = phone.map(str::trim).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let plus = p.starts_with('+');
+    let digits: String = p
+        .chars()
+        .filter(|c| !" -()".contains(*c))
+        .skip(usize::from(plus))
+        .collect();
+    if !(5..=20).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid(
+            "phone",
+            "use 5 to 20 digits, optionally with a leading + (e.g. 13800000000 or +8613800000000)",
+        ));
+    }
+    Ok(Some(if plus { format!("+{digits}") } else { digits }))
+}
+
+fn valid_language(language: &str) -> Result<&'static str, ApiError> {
+    match language.trim() {
+        "zh-CN" | "zh" | "zh-cn" => Ok("zh-CN"),
+        "en" | "en-US" | "en-GB" => Ok("en"),
+        other => Err(ApiError::invalid(
+            "language",
+            format!("`{other}` is not a language notifications are written in (zh-CN or en)"),
+        )),
+    }
+}
+
 /// Known sites, each once, sorted; none means every site.
 fn valid_sites(state: &AppState, sites: &[String]) -> Result<Vec<String>, ApiError> {
     let mut sites: Vec<String> = sites.iter().map(|s| s.trim().to_owned()).collect();
@@ -204,7 +292,7 @@ pub struct StaffPage {
 pub async fn list(
     State(state): State<AppState>,
     who: auth::Staff,
-    Query(q): Query<StaffQuery>,
+    server::ApiQuery(q): server::ApiQuery<StaffQuery>,
 ) -> Result<Json<StaffPage>, ApiError> {
     who.require(READERS, "reading the staff directory")?;
     let limits = &state.settings.lists;
@@ -302,6 +390,16 @@ pub struct StaffChange {
     pub active: Option<bool>,
     /// A new password (at least 10 characters); never recorded or logged.
     pub password: Option<String>,
+    /// `null` or `""` removes it.
+    #[serde(default, deserialize_with = "explicit")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub email: Option<Option<String>>,
+    /// `null` or `""` removes it.
+    #[serde(default, deserialize_with = "explicit")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub phone: Option<Option<String>>,
+    /// `zh-CN` or `en`.
+    pub language: Option<String>,
 }
 
 /// Change a staff account (administrators): name, roles, department, sites, active, password. Every change
@@ -329,6 +427,9 @@ pub async fn update(
         .map(|d| valid_department(d.as_deref()))
         .transpose()?;
     let sites = body.sites.as_deref().map(|s| valid_sites(&state, s)).transpose()?;
+    let email = body.email.as_ref().map(|e| valid_email(e.as_deref())).transpose()?;
+    let phone = body.phone.as_ref().map(|p| valid_phone(p.as_deref())).transpose()?;
+    let language = body.language.as_deref().map(valid_language).transpose()?;
     if let Some(p) = &body.password {
         valid_password(p)?;
     }
@@ -369,6 +470,23 @@ pub async fn update(
     change("sites", json!(old_sites), json!(new_sites));
     let new_active = body.active.unwrap_or(current.active);
     change("active", json!(current.active), json!(new_active));
+    let new_language = language.map(str::to_owned).unwrap_or_else(|| current.language.clone());
+    change("language", json!(current.language), json!(new_language));
+    // Contact details: whether they changed, never their values (the change log is read by auditors).
+    let new_email = email.unwrap_or_else(|| current.email.clone());
+    let new_phone = phone.unwrap_or_else(|| current.phone.clone());
+    for (field, old, new) in [
+        ("email", &current.email, &new_email),
+        ("phone", &current.phone, &new_phone),
+    ] {
+        if old != new {
+            let set = |v: &Option<String>| json!(v.as_ref().map(|_| "set"));
+            changes.insert(
+                field.into(),
+                json!({ "from": set(old), "to": if new.is_some() { json!("changed") } else { json!(null) } }),
+            );
+        }
+    }
     if hash.is_some() {
         changes.insert("password".into(), json!("reset"));
     }
@@ -406,7 +524,8 @@ pub async fn update(
 
     sqlx::query(
         "UPDATE staff_users SET name = $2, roles = $3, department = $4, sites = $5, active = $6,
-                password_hash = coalesce($7, password_hash), updated_at = now()
+                password_hash = coalesce($7, password_hash), email = $8, phone = $9, language = $10,
+                updated_at = now(), revision = revision + 1
           WHERE id = $1",
     )
     .bind(&id)
@@ -416,12 +535,26 @@ pub async fn update(
     .bind(json!(new_sites))
     .bind(new_active)
     .bind(hash)
+    .bind(&new_email)
+    .bind(&new_phone)
+    .bind(&new_language)
     .execute(&mut *tx)
     .await?;
-    let revoked = staff::revoke_tokens(&mut tx, &id).await?;
+    // What the token carries (name, roles, department, sites) or whether it may be used at all changed: sign
+    // the user out. Contact details and language alone do not.
+    let signs_out = ["name", "roles", "department", "sites", "active", "password"]
+        .iter()
+        .any(|f| changes.contains_key(*f));
+    let revoked = if signs_out {
+        staff::revoke_tokens(&mut tx, &id).await?
+    } else {
+        0
+    };
     let changes = Value::Object(changes);
     staff::record_change(&mut tx, &id, &who.0.sub, "updated", &changes).await?;
+    staff::publish_changed(&mut tx, &state.settings.staff.events_site, &id).await?;
     tx.commit().await?;
+    state.outbox.notify();
     // Field names only: the values (names) stay out of the log.
     let fields: Vec<&String> = changes.as_object().map(|m| m.keys().collect()).unwrap_or_default();
     tracing::info!(staff = %id, by = %who.0.sub, fields = ?fields, tokens_revoked = revoked, "staff account changed");
