@@ -189,6 +189,7 @@ fn opened(i: u128) -> RawEnvelope {
             subject: None,
             summary: String::new(),
             claim: None,
+            involved_roles: Vec::new(),
         },
     );
     serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap()

@@ -40,6 +40,7 @@ fn opened(case_id: Uuid, received: chrono::DateTime<Utc>) -> RawEnvelope {
             subject: None,
             summary: String::new(),
             claim: None,
+            involved_roles: Vec::new(),
         },
     );
     serde_json::from_value(serde_json::to_value(e).expect("json")).expect("envelope")

@@ -97,6 +97,8 @@ async fn a_complaint_is_handled_from_new_to_closed_with_every_step_in_its_histor
     let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
     let s = staff();
     let case = open_case(&w, quality_complaint("sh01", None, 0)).await;
+    // The handler's account exists once the case is open (so it was not assigned automatically).
+    w.ensure_staff("h1", &["handler"], Some("quality"), &["sh01"]).await;
 
     let (status, detail) = get(&w, &s.handler, &format!("/api/v1/cases/{case}")).await;
     assert_eq!(status, 200);
@@ -219,6 +221,7 @@ async fn claims_need_the_approvals_their_amount_requires_before_closing_as_accep
         assert_eq!(d["claim"]["required"], json!(required), "{amount}");
     }
     let case = open_case(&w, quality_complaint("sh01", Some("2500.00"), 9)).await;
+    w.ensure_staff("h1", &["handler"], Some("quality"), &["sh01"]).await;
     for (t, action, body) in [
         (&s.handler, "acknowledge", json!({})),
         (&s.head, "assign", json!({"assignee": "h1"})),

@@ -88,6 +88,7 @@ async fn open_case(w: &World, body: Value) -> Value {
 }
 
 async fn drive_to_closed(w: &World, reference: &str) {
+    w.ensure_staff("h1", &["handler"], Some("quality"), &["sh01"]).await;
     for (action, body) in [
         ("acknowledge", json!({})),
         ("assign", json!({"assignee": "h1"})),

@@ -143,6 +143,7 @@ fn opened(c: &Case, at: &str, category: &str, department: &str) -> Envelope<Case
             subject: None,
             summary: String::new(),
             claim: None,
+            involved_roles: Vec::new(),
         },
     )
 }

@@ -90,6 +90,7 @@ fn opened(case_id: Uuid, received_at: DateTime<Utc>) -> Envelope<CaseOpenedV1> {
             subject: None,
             summary: "包装破损".into(),
             claim: None,
+            involved_roles: Vec::new(),
         },
     )
 }

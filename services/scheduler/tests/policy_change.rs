@@ -68,6 +68,7 @@ async fn a_longer_registration_clock_recounts_running_clocks_once_and_keeps_the_
             subject: None,
             summary: String::new(),
             claim: None,
+            involved_roles: Vec::new(),
         },
     );
     let raw: RawEnvelope = serde_json::from_value(serde_json::to_value(&opened).unwrap()).unwrap();

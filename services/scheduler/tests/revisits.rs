@@ -212,6 +212,7 @@ fn opened(case_id: Uuid, contact_key: &str, at: DateTime<Utc>) -> Envelope<CaseO
             subject: None,
             summary: "包装破损".into(),
             claim: None,
+            involved_roles: Vec::new(),
         },
     )
 }

@@ -3,6 +3,7 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod merges;
 pub mod revisits;
 pub mod routes;
 pub mod settings;

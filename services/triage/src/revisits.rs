@@ -302,6 +302,7 @@ pub async fn open_linked_case(
             subject: original.subject.clone(),
             summary: content.chars().take(200).collect(),
             claim: None,
+            involved_roles: Vec::new(),
         },
     );
     messaging::enqueue(conn, &opened).await?;

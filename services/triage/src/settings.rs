@@ -89,6 +89,9 @@ pub struct RoutingSettings {
     /// site → (category → department code)
     #[serde(default)]
     pub site_overrides: HashMap<String, HashMap<String, String>>,
+    /// category → roles involved besides the department (told of the case; they may act on it by their role).
+    #[serde(default)]
+    pub involve: HashMap<String, Vec<auth::Role>>,
 }
 
 impl Settings {

@@ -305,6 +305,41 @@ pub async fn check_token(
     next.run(request).await
 }
 
+/// Whether `user` can be made responsible for a case of `department` at `site`: an active account that handles
+/// cases (not only an agent or auditor), of that department and serving that site — or a manager, who acts on
+/// every case. `Ok(Err(why))` when not.
+pub async fn assignable(
+    conn: &mut sqlx::PgConnection,
+    user: &str,
+    department: &str,
+    site: &str,
+) -> Result<Result<(), String>, sqlx::Error> {
+    let Some(r) = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM staff_users WHERE id = $1"))
+        .bind(user)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(Err(format!("there is no staff account `{user}`")));
+    };
+    let u = record_from_row(&r)?.user;
+    let actor = crate::domain::workflow::Actor {
+        id: u.id.clone(),
+        name: u.name.clone(),
+        roles: u.roles.clone(),
+        department: u.department.clone(),
+        sites: u.sites.clone(),
+    };
+    Ok(if !u.active {
+        Err(format!("{user}'s account is deactivated"))
+    } else if !actor.has_any(crate::domain::workflow::required_roles(
+        crate::domain::workflow::ActionKind::Resolve,
+    )) {
+        Err(format!("{user} does not handle cases (only registers or reads them)"))
+    } else {
+        crate::domain::workflow::may_act(&actor, department, site)
+    })
+}
+
 /// Signs one token out: triage refuses it from now on (recorded even for a token triage did not issue through
 /// sign-in, e.g. `triage admin-token`'s). Other services verify tokens by their signature only and accept it
 /// until it expires.

@@ -84,6 +84,8 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     )
     .await?;
     settings.revisit.validate().map_err(anyhow::Error::msg)?;
+    let routed: Vec<&str> = settings.routing.departments.keys().map(String::as_str).collect();
+    settings.classification.validate(&routed).map_err(anyhow::Error::msg)?;
     crate::staff::ensure_first_admin(&pool, &settings).await?;
     let bus = Bus::new(settings.bus.clone(), "triage");
     let outbox = OutboxSignal::default();

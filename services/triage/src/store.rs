@@ -135,6 +135,19 @@ pub async fn record_unchanged(
     detail: Value,
     changes: Value,
 ) -> Result<(), sqlx::Error> {
+    record_unchanged_at(conn, case, action, actor, chrono::Utc::now(), detail, changes).await
+}
+
+/// [`record_unchanged`] at a given time (the time of the change that caused it, e.g. a merge into this case).
+pub async fn record_unchanged_at(
+    conn: &mut PgConnection,
+    case: &LockedCase,
+    action: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+    detail: Value,
+    changes: Value,
+) -> Result<(), sqlx::Error> {
     save(
         conn,
         case,
@@ -143,7 +156,7 @@ pub async fn record_unchanged(
         Change {
             action,
             actor,
-            at: chrono::Utc::now(),
+            at,
             from_status: case.state.status.as_str(),
             department: &case.department,
             detail,

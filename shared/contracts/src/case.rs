@@ -30,6 +30,10 @@ pub struct CaseOpenedV1 {
     /// The claim the case opened with, if any, and whose approval it waits for.
     #[serde(default)]
     pub claim: Option<ClaimOpenedV1>,
+    /// Roles the case's category involves besides its department (triage's `[routing.involve]`), e.g.
+    /// `["management_representative"]` for an adverse event.
+    #[serde(default)]
+    pub involved_roles: Vec<String>,
 }
 
 /// A claim (return and/or compensation) as a case opens with it.

@@ -70,6 +70,29 @@ pub fn complaint(n: usize) -> Value {
 }
 
 impl World {
+    /// A staff account in triage (created by the administrator), so that cases can be assigned to it; an
+    /// account that exists already is left as it is.
+    #[allow(dead_code)]
+    pub async fn ensure_staff(&self, id: &str, roles: &[&str], department: Option<&str>, sites: &[&str]) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/staff", self.stack.url("triage")))
+            .bearer_auth(&self.token)
+            .json(
+                &serde_json::json!({ "id": id, "name": format!("Staff {id}"), "password": "a-long-test-password",
+                                       "roles": roles, "department": department, "sites": sites }),
+            )
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert!(
+            status == 201 || status == 409,
+            "{id}: {status} {}",
+            r.text().await.unwrap()
+        );
+    }
+
     pub async fn post_feedback(&self, body: &Value) -> reqwest::Response {
         self.http
             .post(format!("{}/api/v1/feedback", self.stack.url("intake")))

@@ -73,9 +73,39 @@ pub fn mask_customer(customer: &Value) -> Value {
     c
 }
 
+/// The case's details with the adverse-reaction report (the customer's health: onset, dose, other medicines)
+/// withheld, for roles that do not see personal data; which parts were given stays visible.
+pub fn mask_details(details: &Value) -> Value {
+    let mut d = details.clone();
+    if let Some(Value::Object(reaction)) = d.get_mut("adverse_reaction") {
+        for value in reaction.values_mut() {
+            if !value.is_null() {
+                *value = Value::String("***".into());
+            }
+        }
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn health_details_are_withheld_and_the_rest_kept() {
+        let d = serde_json::json!({"product": {"batch": "B-9"},
+            "adverse_reaction": {"onset": "2 h", "dose": "10 mg", "other_medicines": null}});
+        let m = mask_details(&d);
+        assert_eq!(
+            m["adverse_reaction"],
+            serde_json::json!({"onset": "***", "dose": "***", "other_medicines": null})
+        );
+        assert_eq!(m["product"], d["product"]);
+        assert_eq!(
+            mask_details(&serde_json::json!({"adverse_reaction": null})),
+            serde_json::json!({"adverse_reaction": null})
+        );
+    }
 
     fn actor(roles: Vec<Role>, department: Option<&str>, sites: Vec<&str>) -> Actor {
         Actor {

@@ -16,7 +16,7 @@ use crate::domain::workflow::Actor;
 /// `[claims]` in `config/default.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ClaimSettings {
-    /// The currency of claims and of the approval thresholds; claims in another currency are refused.
+    /// The currency of the approval thresholds; a claim in another currency needs every tier's approval.
     pub currency: String,
     /// Approval tiers: a claim of strictly more than `over` needs `role`.
     pub approvals: Vec<ApprovalTier>,
@@ -67,6 +67,10 @@ pub struct Claim {
     pub approvals: Vec<Approval>,
     /// The code of the rejection reason, once rejected.
     pub rejection: Option<String>,
+    /// Why the approvals are not those of the amount's tier (an amount in another currency, or a return without
+    /// an amount), for the people deciding it.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +159,57 @@ impl Claim {
             required: required_approvals(settings, amount),
             approvals: Vec::new(),
             rejection: None,
+            note: None,
+        })
+    }
+
+    /// The claim registered feedback opens, if it has one: an amount (in any currency) and/or a return
+    /// quantity. What cannot be valued in the configured currency is never waved through: an amount in another
+    /// currency needs every tier's approval, a return without an amount the lowest tier's.
+    pub fn from_feedback(
+        settings: &ClaimSettings,
+        amount: Option<Decimal>,
+        currency: Option<&str>,
+        return_quantity: Option<i64>,
+    ) -> Option<Claim> {
+        let currency = currency.unwrap_or(&settings.currency);
+        let mut tiers = settings.approvals.clone();
+        tiers.sort_by_key(|t| t.over);
+        let roles = |tiers: &[ApprovalTier]| {
+            let mut roles: Vec<Role> = Vec::new();
+            for t in tiers {
+                if !roles.contains(&t.role) {
+                    roles.push(t.role);
+                }
+            }
+            roles
+        };
+        let (amount, required, note) = match amount {
+            Some(a) if a.is_sign_negative() && !a.is_zero() => return None, // intake refuses these
+            Some(a) if currency == settings.currency => (a, required_approvals(settings, a), None),
+            Some(a) => (
+                a,
+                roles(&tiers),
+                Some(format!(
+                    "the amount is in {currency}, not {}: every approval tier is required",
+                    settings.currency
+                )),
+            ),
+            None if return_quantity.is_some() => (
+                Decimal::ZERO,
+                roles(&tiers[..tiers.len().min(1)]),
+                Some("a return without an amount: the lowest approval tier is required".to_owned()),
+            ),
+            None => return None,
+        };
+        Some(Claim {
+            amount,
+            currency: currency.to_owned(),
+            return_quantity,
+            required,
+            approvals: Vec::new(),
+            rejection: None,
+            note,
         })
     }
 
@@ -198,6 +253,42 @@ pub fn record_approval(claim: &Claim, approver: &Actor) -> Result<Claim, ClaimEr
         approver_name: approver.name.clone(),
     });
     Ok(approved)
+}
+
+/// Who may decide a claim: approving takes a role the claim still needs (checked again, per role, by
+/// [`record_approval`]); rejecting (for a configured reason) takes such a role too, or handling staff who may act
+/// on the case (its department and site) — not agents, not auditors. `Err` is the reason for the 403.
+pub fn authorize(actor: &Actor, claim: &Claim, action: &str, department: &str, site: &str) -> Result<(), String> {
+    if actor.has_any(&claim.required) {
+        return Ok(());
+    }
+    let needs = if claim.required.is_empty() {
+        "nobody's approval".to_owned()
+    } else {
+        RoleList(&claim.required).to_string()
+    };
+    if action == "claim_rejected" {
+        use crate::domain::workflow::{authorize, ActionKind};
+        return authorize(actor, ActionKind::SetValidity, department, site)
+            .map_err(|why| format!("rejecting a claim: {why}"));
+    }
+    Err(format!(
+        "{} holds none of the roles this claim needs approved ({needs})",
+        actor.id
+    ))
+}
+
+/// Whether a case with this claim may be closed with `outcome`. The claim must be decided first: approved by
+/// every required role, or rejected; and a rejected claim cannot be closed as accepted (an outcome that says
+/// "accept" in English or Chinese).
+pub fn may_close(claim: &Claim, outcome: &str) -> Result<(), ClaimError> {
+    let o = outcome.trim().to_lowercase();
+    let says_accepted = o.contains("accept") || ["同意", "接受", "受理"].iter().any(|w| o.contains(w));
+    match &claim.rejection {
+        Some(reason) if says_accepted => Err(ClaimError::Rejected(reason.clone())),
+        Some(_) => Ok(()),
+        None => can_close_as_accepted(claim),
+    }
 }
 
 /// Whether the claim may be closed as accepted: not rejected and every required approval given.
@@ -460,6 +551,57 @@ mod tests {
         assert_eq!(
             v["required"],
             serde_json::json!(["marketing_manager", "general_manager"])
+        );
+    }
+
+    #[test]
+    fn claims_that_cannot_be_valued_in_cny_need_approval_anyway() {
+        let s = shipped();
+        let usd = Claim::from_feedback(&s, Some(cny("100.00")), Some("USD"), None).unwrap();
+        assert_eq!(usd.required, vec![Role::MarketingManager, Role::GeneralManager]);
+        assert!(usd.note.as_deref().unwrap().contains("USD"));
+        let cny_claim = Claim::from_feedback(&s, Some(cny("100.00")), None, Some(2)).unwrap();
+        assert_eq!((cny_claim.currency.as_str(), cny_claim.required.len()), ("CNY", 0));
+        assert_eq!(cny_claim.note, None);
+        let return_only = Claim::from_feedback(&s, None, None, Some(20)).unwrap();
+        assert_eq!(return_only.required, vec![Role::MarketingManager]);
+        assert_eq!(
+            (return_only.amount, return_only.return_quantity),
+            (Decimal::ZERO, Some(20))
+        );
+        assert_eq!(
+            Claim::from_feedback(&s, None, Some("CNY"), None),
+            None,
+            "nothing claimed"
+        );
+    }
+
+    #[test]
+    fn a_case_with_a_claim_closes_only_once_the_claim_is_decided() {
+        let s = shipped();
+        let pending = claim("1500.00");
+        for outcome in ["accepted", "resolved", "客户同意换货"] {
+            assert_eq!(
+                may_close(&pending, outcome),
+                Err(ClaimError::MissingApprovals(vec![Role::MarketingManager])),
+                "{outcome}"
+            );
+        }
+        let approved = record_approval(&pending, &person("mm", &[Role::MarketingManager])).unwrap();
+        assert_eq!(may_close(&approved, "accepted"), Ok(()));
+        let rejected = reject(&s, &pending, "past_shelf_life").unwrap();
+        assert_eq!(may_close(&rejected, "rejected: past shelf life"), Ok(()));
+        for outcome in ["Accepted", "claim accepted", "同意退货"] {
+            assert_eq!(
+                may_close(&rejected, outcome),
+                Err(ClaimError::Rejected("past_shelf_life".into())),
+                "{outcome}"
+            );
+        }
+        assert_eq!(
+            may_close(&claim("999.99"), "accepted"),
+            Ok(()),
+            "nobody needs to approve"
         );
     }
 

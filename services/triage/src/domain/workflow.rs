@@ -655,7 +655,7 @@ fn fields(state: &CaseState) -> Map<String, Value> {
 }
 
 /// `{"field": [old, new]}` for every field that differs.
-fn diff(old: &CaseState, new: &CaseState) -> Value {
+pub fn diff(old: &CaseState, new: &CaseState) -> Value {
     let old = fields(old);
     let changes: Map<String, Value> = fields(new)
         .into_iter()
@@ -668,8 +668,9 @@ fn diff(old: &CaseState, new: &CaseState) -> Value {
 }
 
 /// Rebuilds a case's state from its initial state and its history, by setting every changed field to its new
-/// value in order. An entry that cannot be applied (an unknown field or a value of the wrong shape, i.e. a
-/// corrupted history) is skipped and logged.
+/// value in order. Changes of what the workflow does not hold (the department, the claim, the report count) are
+/// passed over; an entry that cannot be applied (a change not of the form `[old, new]`, or a value of the wrong
+/// shape, i.e. a corrupted history) is skipped and logged.
 pub fn replay(initial: &CaseState, history: &[HistoryEntry]) -> CaseState {
     history
         .iter()
@@ -692,7 +693,9 @@ fn replay_entry(state: &CaseState, entry: &HistoryEntry) -> Option<CaseState> {
     let mut map = fields(state);
     for (field, pair) in changes {
         let new = pair.as_array().filter(|p| p.len() == 2)?.get(1)?;
-        *map.get_mut(field)? = new.clone();
+        if let Some(value) = map.get_mut(field) {
+            *value = new.clone();
+        }
     }
     serde_json::from_value(Value::Object(map)).ok()
 }
@@ -1228,8 +1231,31 @@ mod tests {
     fn replay_skips_a_corrupted_entry() {
         let t = apply(&initial(), &Action::Acknowledge, &admin(), t0()).unwrap();
         let mut bad = t.entry.clone();
-        bad.changes = serde_json::json!({"no_such_field": [null, 1]});
-        assert_eq!(replay(&initial(), &[bad, t.entry]), t.state);
+        bad.changes = serde_json::json!({"status": "closed"});
+        assert_eq!(replay(&initial(), &[bad, t.entry.clone()]), t.state);
+        let mut wrong_shape = t.entry.clone();
+        wrong_shape.changes = serde_json::json!({"status": [null, 42]});
+        assert_eq!(replay(&initial(), &[wrong_shape, t.entry]), t.state);
+    }
+
+    #[test]
+    fn replay_applies_an_entry_that_also_changed_what_the_workflow_does_not_hold() {
+        let t = apply(
+            &initial(),
+            &Action::Reclassify {
+                class: "complaint".into(),
+                category: "logistics".into(),
+                severity: "general".into(),
+                reason: "transport damage".into(),
+            },
+            &admin(),
+            t0(),
+        )
+        .unwrap();
+        let mut stored = t.entry.clone();
+        // What the HTTP layer adds to the stored entry: the case's new department.
+        stored.changes["department"] = serde_json::json!(["quality", "sales"]);
+        assert_eq!(replay(&initial(), &[stored]), t.state);
     }
 
     fn arb_text() -> impl Strategy<Value = String> {

@@ -35,6 +35,18 @@ pub async fn handle(conn: &mut PgConnection, event: &Envelope<FeedbackFollowupV1
             f.reference
         )));
     };
+    // The same follow-up under another event id (a replay from intake's outbox) is recorded once.
+    let seen: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM case_history WHERE case_id = $1 AND action = 'customer_followup'
+                          AND detail->>'followup_id' = $2)",
+    )
+    .bind(case.id)
+    .bind(f.followup_id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    if seen {
+        return Ok(());
+    }
     let now = chrono::Utc::now();
     let from_status = case.state.status.as_str();
     let detail = json!({
@@ -58,7 +70,18 @@ pub async fn handle(conn: &mut PgConnection, event: &Envelope<FeedbackFollowupV1
         },
     )
     .await?;
-    let Some(action) = step_for(case.state.status, case.state.merged_into.is_some(), &case.reference) else {
+    customer_step(conn, &case, &f.reference, now).await
+}
+
+/// What the customer's writing again does to the case (see [`step_for`]): reopens it, resumes it, or nothing.
+/// Also used when the customer reports the same problem again as new feedback (a linked duplicate).
+pub async fn customer_step(
+    conn: &mut PgConnection,
+    case: &store::LockedCase,
+    reference: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), HandlerError> {
+    let Some(action) = step_for(case.state.status, case.state.merged_into.is_some(), reference) else {
         return Ok(());
     };
     let actor = Actor {
@@ -72,24 +95,26 @@ pub async fn handle(conn: &mut PgConnection, event: &Envelope<FeedbackFollowupV1
         Ok(t) => {
             store::save(
                 &mut *conn,
-                &case,
+                case,
                 &t.state,
                 case.claim.as_ref(),
                 Change {
                     action: action.kind().name(),
                     actor: CUSTOMER,
                     at: now,
-                    from_status,
+                    from_status: case.state.status.as_str(),
                     department: &case.department,
                     detail: t.entry.detail,
                     changes: t.entry.changes,
                 },
             )
             .await?;
-            tracing::info!(case = %case.reference, action = action.kind().name(), "case changed by a customer follow-up");
+            tracing::info!(case = %case.reference, action = action.kind().name(), "case changed by the customer writing again");
         }
         // Recorded above; the workflow does not allow more from here.
-        Err(e) => tracing::info!(case = %case.reference, error = %e, "follow-up recorded without a status change"),
+        Err(e) => {
+            tracing::info!(case = %case.reference, error = %e, "the customer's message recorded without a status change")
+        }
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::{
         classify::classify,
         dedup::{same_problem, Report},
         routing::department_for,
-        workflow::{role_name, CaseState, Classification},
+        workflow::{self, role_name, CaseState, Classification},
     },
     settings::Settings,
 };
@@ -84,7 +84,7 @@ pub async fn open_case(
         "product": f.product, "order": f.order, "claim": f.claim, "adverse_reaction": f.adverse_reaction,
     });
     let assignment = choose_assignee(settings, conn, site, &department).await?;
-    let mut workflow = CaseState::new(
+    let blank = CaseState::new(
         case_id,
         Classification {
             class: decision.class.clone(),
@@ -94,18 +94,27 @@ pub async fn open_case(
             reason: decision.reason.clone(),
         },
     );
-    workflow.assignee = assignment.as_ref().map(|(user, _)| user.clone());
-    // A claim amount opens a claim that needs the approvals its amount requires (001 §5.5–5.7).
-    let claim = f.claim.as_ref().and_then(|c| {
-        let amount = c.amount?;
-        let currency = c.currency.as_deref().unwrap_or(&settings.claims.currency);
-        Claim::open(&settings.claims, amount, currency, c.return_quantity).ok()
-    });
+    let mut workflow = blank.clone();
+    if let Some((user, _)) = &assignment {
+        workflow.assignee = Some(user.clone());
+        workflow.assigned_at = Some(now);
+    }
+    let involved: Vec<String> = settings
+        .routing
+        .involve
+        .get(&decision.category)
+        .map(|roles| roles.iter().map(|r| role_name(r).to_owned()).collect())
+        .unwrap_or_default();
+    // A claim amount or a return opens a claim that needs the approvals its amount requires (001 §5.5–5.7).
+    let claim = f
+        .claim
+        .as_ref()
+        .and_then(|c| Claim::from_feedback(&settings.claims, c.amount, c.currency.as_deref(), c.return_quantity));
     let inserted = sqlx::query(
         "INSERT INTO cases (id, reference, feedback_id, site, channel, status, class, category, severity,
             department, decided_by, customer, contact_key, subject, content, details, received_at, opened_at,
-            workflow, claim, assignee)
-         VALUES ($1,$2,$3,$4,$5,'new',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
+            workflow, claim, assignee, involved_roles)
+         VALUES ($1,$2,$3,$4,$5,'new',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
          ON CONFLICT (feedback_id) DO NOTHING",
     )
     .bind(case_id)
@@ -134,6 +143,7 @@ pub async fn open_case(
             .map_err(anyhow::Error::from)?,
     )
     .bind(&workflow.assignee)
+    .bind(json!(involved))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -141,16 +151,19 @@ pub async fn open_case(
         return Ok(None);
     }
     let mut detail = json!({
-        "classification": decision, "department": department,
+        "classification": decision, "department": department, "involved_roles": involved,
         "assignee": assignment.as_ref().map(|(u, _)| u), "assigned_by": assignment.as_ref().map(|(_, why)| why),
     });
     if let (Some(d), Value::Object(extra)) = (detail.as_object_mut(), opening.detail) {
         d.extend(extra);
     }
-    sqlx::query("INSERT INTO case_history (case_id, actor, action, detail) VALUES ($1, $2, 'opened', $3)")
+    // The entry's changes lead from a blank case of this classification to the case as opened, so that the
+    // history alone replays to the current state (workflow::replay).
+    sqlx::query("INSERT INTO case_history (case_id, actor, action, detail, changes) VALUES ($1, $2, 'opened', $3, $4)")
         .bind(case_id)
         .bind(opening.actor)
         .bind(detail)
+        .bind(workflow::diff(&blank, &workflow))
         .execute(&mut *conn)
         .await?;
     let summary: String = f.content.chars().take(200).collect();
@@ -177,6 +190,7 @@ pub async fn open_case(
                 currency: c.currency.clone(),
                 approvals_required: c.required.iter().map(|r| role_name(r).to_owned()).collect(),
             }),
+            involved_roles: involved,
         },
     );
     messaging::enqueue(conn, &opened).await?;
@@ -277,6 +291,7 @@ async fn link_duplicate(
     if linked == 0 {
         return Ok(()); // a replay of a report already linked
     }
+    let case_id = case.id;
     sqlx::query("UPDATE cases SET report_count = report_count + 1, updated_at = now() WHERE id = $1")
         .bind(case.id)
         .execute(&mut *conn)
@@ -312,11 +327,16 @@ async fn link_duplicate(
         },
     );
     messaging::enqueue(conn, &changed).await?;
+    // The customer reporting the problem again reopens a resolved case (and resumes one waiting for them), as a
+    // reply to our mail would.
+    if let Some(locked) = crate::store::lock(&mut *conn, &case_id.to_string()).await? {
+        super::feedback_followup::customer_step(conn, &locked, &f.reference, chrono::Utc::now()).await?;
+    }
     Ok(())
 }
 
 /// The responsible person by the department's rule among its active handlers serving the site.
-async fn choose_assignee(
+pub async fn choose_assignee(
     settings: &Settings,
     conn: &mut PgConnection,
     site: &str,

@@ -14,10 +14,14 @@ use utoipa::ToSchema;
 use crate::{
     domain::{
         claims::{self, ClaimError},
+        classify,
         routing::department_for,
         workflow::{self, Action, ActionKind, Actor, WorkflowError},
     },
+    handlers::feedback_received::choose_assignee,
+    merges,
     routes::cases::{load_detail, CaseDetail, Viewer},
+    staff,
     startup::AppState,
     store::{self, Change},
 };
@@ -77,37 +81,69 @@ pub async fn act(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
     workflow::authorize(&actor, kind, &case.department, &case.site).map_err(auth::AuthError::Forbidden)?;
-    if let Action::Merge { into_case } = &action {
-        let exists: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT id FROM cases WHERE id = $1")
-            .bind(into_case)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(ApiError::invalid("into_case", "no such case"));
+    // What the pure workflow cannot know: the other case of a merge, the people, the clocks, the claim.
+    let merge_target = match &action {
+        Action::Merge { into_case } if workflow::is_legal(case.state.status, kind) => {
+            Some(merge_target(&mut tx, &actor, &case, *into_case).await?)
         }
-    }
-    if let (Action::Close { outcome }, Some(claim)) = (&action, &case.claim) {
-        if outcome == "accepted" {
-            claims::can_close_as_accepted(claim).map_err(claim_error)?;
+        _ => None,
+    };
+    match &action {
+        Action::Assign { assignee } | Action::Reassign { assignee } if workflow::is_legal(case.state.status, kind) => {
+            staff::assignable(&mut tx, assignee.trim(), &case.department, &case.site)
+                .await?
+                .map_err(|why| ApiError::invalid("assignee", why))?;
         }
+        Action::Reclassify {
+            class,
+            category,
+            severity,
+            ..
+        } if workflow::is_legal(case.state.status, kind) => {
+            valid_classification(&state, class, category, severity)?;
+        }
+        Action::ExtendDeadline { clock, .. } if workflow::is_legal(case.state.status, kind) => {
+            running_clock(&mut tx, &case, clock).await?;
+        }
+        Action::Close { outcome } if workflow::is_legal(case.state.status, kind) => {
+            if let Some(claim) = &case.claim {
+                claims::may_close(claim, outcome).map_err(claim_error)?;
+            }
+        }
+        _ => {}
     }
     let now = chrono::Utc::now();
-    let transition = workflow::apply(&case.state, &action, &actor, now).map_err(workflow_error)?;
-    // Reclassification re-routes: the department follows the category (domain.md §2).
-    let mut changes = transition.entry.changes.clone();
+    let mut transition = workflow::apply(&case.state, &action, &actor, now).map_err(workflow_error)?;
+    let mut detail = transition.entry.detail.clone();
+    // Reclassification re-routes: the department follows the category (domain.md §2), and the case goes to
+    // someone of the new department by its rule (or stays with its assignee when it has nobody to take it).
     let department = if matches!(action, Action::Reclassify { .. }) {
         let d = department_for(
             &state.settings.routing,
             &case.site,
             &transition.state.classification.category,
         );
-        if d != case.department {
-            changes["department"] = json!([case.department, d]);
+        if d != case.department && transition.state.assignee.is_some() {
+            let chosen = choose_assignee(&state.settings, &mut tx, &case.site, &d)
+                .await
+                .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+            match chosen {
+                Some((user, why)) => {
+                    transition.state.assignee = Some(user);
+                    transition.state.assigned_at = Some(now);
+                    detail["assigned_by"] = json!(why);
+                }
+                None => detail["assignee_kept"] = json!(format!("{d} has no handler to take the case")),
+            }
         }
         d
     } else {
         case.department.clone()
     };
+    let mut changes = workflow::diff(&case.state, &transition.state);
+    if department != case.department {
+        changes["department"] = json!([case.department, department]);
+    }
     let from_status = case.state.status.as_str();
     store::save(
         &mut tx,
@@ -120,16 +156,90 @@ pub async fn act(
             at: now,
             from_status,
             department: &department,
-            detail: transition.entry.detail.clone(),
+            detail,
             changes,
         },
     )
     .await?;
+    if let Some(target) = merge_target {
+        merges::merge(&mut tx, &actor, &case, &target, now).await?;
+    }
+    if let (Action::Reopen { .. }, Some(target)) = (&action, case.state.merged_into) {
+        merges::unmerge(&mut tx, &actor, &case, target, now).await?;
+    }
     tx.commit().await?;
     state.outbox.notify();
     tracing::info!(case = %case.reference, action = kind.name(), actor = %actor.id, "case changed");
     Ok(Json(
         load_detail(&state, &staff, &case.id.to_string(), Viewer::AuthorOfChange).await?,
+    ))
+}
+
+/// Class, severity and category among the configured ones; a 422 naming the field otherwise.
+fn valid_classification(state: &AppState, class: &str, category: &str, severity: &str) -> Result<(), ApiError> {
+    let one_of = |field: &str, value: &str, known: Vec<&str>| {
+        if known.contains(&value.trim()) {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(
+                field,
+                format!("`{value}` is not one of {}", known.join(", ")),
+            ))
+        }
+    };
+    one_of("class", class, classify::CLASSES.to_vec())?;
+    one_of("severity", severity, classify::SEVERITIES.to_vec())?;
+    let mut categories: Vec<&str> = state.settings.routing.departments.keys().map(String::as_str).collect();
+    categories.sort();
+    one_of("category", category, categories)
+}
+
+/// The case a duplicate is merged into, locked: another open case the actor may also act on.
+async fn merge_target(
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor,
+    case: &store::LockedCase,
+    into_case: uuid::Uuid,
+) -> Result<store::LockedCase, ApiError> {
+    if into_case == case.id {
+        return Err(ApiError::invalid("into_case", "a case cannot be merged into itself"));
+    }
+    let target = store::lock(conn, &into_case.to_string())
+        .await?
+        .ok_or_else(|| ApiError::invalid("into_case", "no such case"))?;
+    if !target.state.status.is_open() {
+        return Err(ApiError::invalid(
+            "into_case",
+            format!(
+                "{} is {}: merge into an open case",
+                target.reference, target.state.status
+            ),
+        ));
+    }
+    workflow::authorize(actor, ActionKind::Merge, &target.department, &target.site)
+        .map_err(|why| auth::AuthError::Forbidden(format!("merging into {}: {why}", target.reference)))?;
+    Ok(target)
+}
+
+/// The clock an extension names must be one of the case's clocks still counting (triage's copy of the
+/// scheduler's, `deadline.changed`): extending anything else would tell the customer a date nothing keeps.
+async fn running_clock(conn: &mut sqlx::PgConnection, case: &store::LockedCase, clock: &str) -> Result<(), ApiError> {
+    let counting: Vec<String> =
+        sqlx::query_scalar("SELECT clock FROM case_clocks WHERE case_id = $1 AND stopped_at IS NULL ORDER BY due_at")
+            .bind(case.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    if counting.iter().any(|c| c == clock.trim()) {
+        return Ok(());
+    }
+    let known = if counting.is_empty() {
+        "none is running".to_owned()
+    } else {
+        format!("running: {}", counting.join(", "))
+    };
+    Err(ApiError::invalid(
+        "clock",
+        format!("`{clock}` is not a running deadline of this case ({known})"),
     ))
 }
 
@@ -192,11 +302,21 @@ async fn change_claim(
     let case = store::lock(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("case {id}")))?;
-    crate::domain::access::can_read(&actor, &case.department, &case.site).map_err(auth::AuthError::Forbidden)?;
     let claim = case
         .claim
         .as_ref()
         .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_claim", "this case has no claim"))?;
+    claims::authorize(&actor, claim, action, &case.department, &case.site).map_err(auth::AuthError::Forbidden)?;
+    if !case.state.status.is_open() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "claim_state",
+            format!(
+                "the case is {}: its claim can no longer be decided (reopen it first)",
+                case.state.status
+            ),
+        ));
+    }
     let updated = decide(claim, &actor, &state.settings.claims).map_err(claim_error)?;
     let now = chrono::Utc::now();
     store::save(

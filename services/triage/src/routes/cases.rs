@@ -86,6 +86,10 @@ pub struct CaseDetail {
     pub quality: Value,
     /// Staff members this complaint is about (named by a supervisor; counted per month in the reports).
     pub complained_about: Vec<String>,
+    /// Roles the case's category involves besides its department (e.g. the management representative for an
+    /// adverse event).
+    #[schema(value_type = Vec<String>)]
+    pub involved_roles: Value,
 }
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -115,6 +119,9 @@ pub struct ReportView {
     /// Whether this user may split it out into a case of its own now (`POST /api/v1/cases/{id}/split`): a
     /// linked report with its feedback stored, on an open case, and the user may split (like merge).
     pub can_split: bool,
+    /// The reference of the case this report came from when that case was merged into this one (reopening that
+    /// case takes it back).
+    pub merged_from: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -128,6 +135,7 @@ struct DetailRow {
     workflow: Value,
     claim: Option<Value>,
     complained_about: Vec<String>,
+    involved_roles: Value,
 }
 
 const SUMMARY_COLUMNS: &str = "id, reference, site, channel, status, class, category, severity, department, assignee,
@@ -149,7 +157,8 @@ pub async fn load_detail(
     viewer: Viewer,
 ) -> Result<CaseDetail, ApiError> {
     let row: Option<DetailRow> = sqlx::query_as(&format!(
-        "SELECT {SUMMARY_COLUMNS}, content, customer, details, decided_by, workflow, claim, complained_about
+        "SELECT {SUMMARY_COLUMNS}, content, customer, details, decided_by, workflow, claim, complained_about,
+                involved_roles
            FROM cases WHERE id = $1 OR reference = $2
              OR id = (SELECT case_id FROM case_reports WHERE reference = $2)"
     ))
@@ -172,7 +181,9 @@ pub async fn load_detail(
         && split::authorize(&actor, &row.summary.department, &row.summary.site).is_ok();
     let reports: Vec<ReportView> = sqlx::query_as(
         "SELECT r.reference, r.channel, r.received_at, r.reason, r.feedback_id = c.feedback_id AS first,
-                $2 AND r.feedback_id <> c.feedback_id AND r.feedback IS NOT NULL AS can_split
+                $2 AND r.feedback_id <> c.feedback_id AND r.feedback IS NOT NULL AND r.merged_from IS NULL
+                   AS can_split,
+                (SELECT m.reference FROM cases m WHERE m.id = r.merged_from) AS merged_from
            FROM case_reports r JOIN cases c ON c.id = r.case_id
           WHERE r.case_id = $1 ORDER BY r.received_at, r.reference",
     )
@@ -199,16 +210,16 @@ pub async fn load_detail(
                 .collect()
         })
         .unwrap_or_default();
-    let customer = if access::sees_personal_data(&actor, &state.settings.privacy.unmasked_roles) {
-        row.customer
+    let (customer, details) = if access::sees_personal_data(&actor, &state.settings.privacy.unmasked_roles) {
+        (row.customer, row.details)
     } else {
-        access::mask_customer(&row.customer)
+        (access::mask_customer(&row.customer), access::mask_details(&row.details))
     };
     Ok(CaseDetail {
         summary: row.summary,
         content: row.content,
         customer,
-        details: row.details,
+        details,
         decided_by: row.decided_by,
         workflow: row.workflow,
         claim: row.claim,
@@ -218,6 +229,7 @@ pub async fn load_detail(
         history,
         quality,
         complained_about: row.complained_about,
+        involved_roles: row.involved_roles,
     })
 }
 

@@ -16,7 +16,7 @@ pub fn rules(settings: &crate::settings::Settings) -> Value {
         .iter()
         .map(|r| {
             json!({ "name": r.name, "class": r.class, "category": r.category, "severity": r.severity,
-                    "when": r.when, "keywords": r.keywords })
+                    "when": r.when, "keywords": r.keywords, "channels": r.channels })
         })
         .collect();
     json!({
