@@ -12,7 +12,7 @@
 //!
 //! | action \ from        | new | tri | asg | inp | wfc | rep | res | clo | rej | reo |
 //! |----------------------|-----|-----|-----|-----|-----|-----|-----|-----|-----|-----|
-//! | `acknowledge`        | tri |  ·  | inp |  ·  |  ·  |  ·  |  ·  |  ·  |  ·  | inp |
+//! | `acknowledge`        | t/a |  ·  | inp |  ·  |  ·  |  ·  |  ·  |  ·  |  ·  | inp |
 //! | `assign`             | asg | asg |  ·  |  ·  |  ·  |  ·  |  ·  |  ·  |  ·  | asg |
 //! | `reassign`           |  ·  |  ·  |  =  |  =  |  =  |  =  |  ·  |  ·  |  ·  |  ·  |
 //! | `reclassify`         |  =  |  =  |  =  |  =  |  =  |  =  |  =  |  ·  |  ·  |  =  |
@@ -32,7 +32,9 @@
 //!
 //! new = `new`, tri = `triaged`, asg = `assigned`, inp = `in_progress`, wfc = `waiting_for_customer`,
 //! rep = `replied`, res = `resolved`, clo = `closed`, rej = `rejected`, reo = `reopened`;
-//! `=/r`: `set_validity` with `valid: true` keeps the status, with `valid: false` the case is `rejected`.
+//! `=/r`: `set_validity` with `valid: true` keeps the status, with `valid: false` the case is `rejected`;
+//! `t/a`: acknowledging a new case confirms its triage: `triaged`, or `assigned` when the department's rule
+//! already named the responsible person when it opened (the hand-over is done).
 //!
 //! In words: every open status (all but `closed` and `rejected`) takes notes, replies, reclassification, a
 //! validity decision and a rejection; `closed` and `rejected` take nothing but `reopen`. Work (containment, a
@@ -504,6 +506,11 @@ pub fn apply(
         from: state.status,
         action: kind,
     })?;
+    let to = if kind == ActionKind::Acknowledge && state.status == Status::New && state.assignee.is_some() {
+        Status::Assigned
+    } else {
+        to
+    };
     let mut next = state.clone();
     match action {
         Action::Acknowledge => {
@@ -929,7 +936,7 @@ mod tests {
     /// the status stays, otherwise the status reached (`set_validity` is sampled with `valid: false`).
     const TABLE: &[(&str, &str)] = &[
         //                     new tri asg inp wfc rep res clo rej reo
-        ("acknowledge", "        tri .   inp .   .   .   .   .   .   inp"),
+        ("acknowledge", "        asg .   inp .   .   .   .   .   .   inp"),
         ("assign", "             asg asg .   .   .   .   .   .   .   asg"),
         ("reassign", "           .   .   =   =   =   =   .   .   .   .  "),
         ("reclassify", "         =   =   =   =   =   =   =   .   .   =  "),
@@ -992,6 +999,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn acknowledging_a_new_case_hands_it_over_when_somebody_is_responsible_already() {
+        let unassigned = initial();
+        let t = apply(&unassigned, &Action::Acknowledge, &admin(), t0()).unwrap();
+        assert_eq!(t.state.status, Status::Triaged, "a supervisor assigns it next");
+        let t = apply(&in_status(Status::New), &Action::Acknowledge, &admin(), t0()).unwrap();
+        assert_eq!(
+            t.state.status,
+            Status::Assigned,
+            "the department's rule named u1 when it opened"
+        );
+        assert_eq!(t.state.assignee.as_deref(), Some("u1"));
     }
 
     #[test]
