@@ -2,6 +2,7 @@
 use std::collections::HashMap;
 
 use calendar::Calendar;
+use chrono::{Datelike, NaiveDate};
 
 use crate::settings::CalendarSettings;
 
@@ -31,5 +32,61 @@ impl Calendars {
 
     pub fn for_site(&self, site: &str) -> &Calendar {
         self.by_site.get(site).unwrap_or(&self.default)
+    }
+
+    /// What administrators must know about the holiday data: for every calendar that has public holidays at all
+    /// (e.g. the built-in China calendar), each year reached within `horizon_days` of `today` for which it knows
+    /// none — deadlines there would count only weekends as days off (the State Council publishes each year's
+    /// holidays and make-up days late in the year before; add them to the site's `holidays`/`makeup_days` or
+    /// an `ics_files` feed).
+    pub fn coverage_warnings(&self, today: NaiveDate, horizon_days: i64) -> Vec<String> {
+        let until = today + chrono::Duration::days(horizon_days.max(0));
+        let mut named: Vec<(&str, &Calendar)> = self.by_site.iter().map(|(s, c)| (s.as_str(), c)).collect();
+        named.sort_by_key(|(s, _)| *s);
+        named.insert(0, ("default", &self.default));
+        let mut warnings = Vec::new();
+        for (site, cal) in named {
+            let days = cal.special_days();
+            if days.is_empty() {
+                continue;
+            }
+            for year in today.year()..=until.year() {
+                if !days.iter().any(|(d, _)| d.year() == year) {
+                    warnings.push(format!(
+                        "calendar {site}: no public holidays or make-up working days are known for {year}; \
+                         deadlines then count only weekends as days off. Add {year}'s official dates to \
+                         [calendar.{}] (holidays, makeup_days or ics_files).",
+                        if site == "default" {
+                            "default".to_owned()
+                        } else {
+                            format!("sites.{site}")
+                        }
+                    ));
+                }
+            }
+        }
+        warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calendars() -> Calendars {
+        let s: crate::settings::Settings =
+            settings::load(include_str!("../config/default.toml")).expect("config/default.toml loads");
+        Calendars::build(&s.calendar, &["sh01".to_owned()]).unwrap()
+    }
+
+    #[test]
+    fn a_year_without_holiday_data_within_the_horizon_is_named() {
+        let c = calendars();
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert!(c.coverage_warnings(d("2026-06-01"), 60).is_empty(), "2026 is shipped");
+        let late = c.coverage_warnings(d("2026-12-02"), 60);
+        assert_eq!(late.len(), 2, "the default and sh01: {late:?}");
+        assert!(late[0].starts_with("calendar default: no public holidays") && late[0].contains("2027"));
+        assert!(late[1].contains("[calendar.sites.sh01]"), "{late:?}");
     }
 }

@@ -22,25 +22,31 @@ pub fn policies(settings: &Settings) -> Value {
 /// The SLA clocks and calendars in force (administrators and auditors). Documents the route that
 /// [`route`] builds (a closure over the policies computed at start-up).
 #[utoipa::path(get, path = "/api/v1/policies",
-    responses((status = 200, description = "`{configured_in, clocks, calendars}`", body = Object), (status = 401), (status = 403)),
+    responses((status = 200, description = "`{configured_in, clocks, calendars, warnings}`: warnings name calendars without holiday data for a year within `calendar.coverage_warning_days`", body = Object), (status = 401), (status = 403)),
     security(("bearer" = [])))]
 pub async fn documented() {}
 
-/// The route, answering from the policies computed once at start-up.
+/// The route, answering from the policies computed once at start-up, with today's calendar warnings.
 pub fn route(settings: &Settings) -> MethodRouter<AppState> {
     let body = Arc::new(policies(settings));
-    axum::routing::get(move |staff: auth::Staff| {
-        let body = body.clone();
-        async move {
-            staff
-                .require(
-                    &[auth::Role::Administrator, auth::Role::Auditor],
-                    "reading the SLA policies",
-                )
-                .map_err(ApiError::from)?;
-            Ok::<_, ApiError>(Json(body.as_ref().clone()))
-        }
-    })
+    let horizon = settings.calendar.coverage_warning_days;
+    axum::routing::get(
+        move |staff: auth::Staff, axum::extract::State(state): axum::extract::State<AppState>| {
+            let body = body.clone();
+            async move {
+                staff
+                    .require(
+                        &[auth::Role::Administrator, auth::Role::Auditor],
+                        "reading the SLA policies",
+                    )
+                    .map_err(ApiError::from)?;
+                let mut body = body.as_ref().clone();
+                let today = chrono::Utc::now().date_naive();
+                body["warnings"] = json!(state.calendars.coverage_warnings(today, horizon));
+                Ok::<_, ApiError>(Json(body))
+            }
+        },
+    )
 }
 
 #[cfg(test)]

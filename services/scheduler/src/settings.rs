@@ -33,6 +33,14 @@ pub struct CalendarSettings {
     pub default: calendar::SiteConfig,
     #[serde(default)]
     pub sites: BTreeMap<String, calendar::SiteConfig>,
+    /// Warn (at start-up, daily in the log, and in `GET /api/v1/policies`) when a calendar has no holiday data
+    /// for a year this many days ahead reach.
+    #[serde(default = "coverage_warning_days")]
+    pub coverage_warning_days: i64,
+}
+
+fn coverage_warning_days() -> i64 {
+    60
 }
 
 impl CalendarSettings {

@@ -41,6 +41,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     let outbox = OutboxSignal::default();
     let settings = Arc::new(settings);
     let calendars = Arc::new(Calendars::build(&settings.calendar, &settings.sites.known)?);
+    for warning in calendars.coverage_warnings(chrono::Utc::now().date_naive(), settings.calendar.coverage_warning_days)
+    {
+        tracing::warn!(%warning, "holiday data missing");
+    }
     let consumers = ConsumerGroup {
         bus: bus.clone(),
         pool: pool.clone(),
