@@ -116,7 +116,7 @@ async fn a_deadline_extension_reaches_the_customer_with_its_reason_and_new_date(
         .as_str()
         .unwrap()
         .to_owned();
-    w.wait_for_case(&reference).await;
+    w.wait_for_clock(&reference, "first_reply").await;
     // A new due date a month ahead (10:00 UTC is 18:00 in Shanghai, the site's zone).
     let new_due = (chrono::Utc::now() + chrono::Duration::days(30))
         .date_naive()
@@ -131,7 +131,7 @@ async fn a_deadline_extension_reaches_the_customer_with_its_reason_and_new_date(
             w.stack.url("triage")
         ))
         .bearer_auth(&w.token)
-        .json(&json!({"clock": "reply", "new_due": new_due, "reason": "等待供应商检测报告"}))
+        .json(&json!({"clock": "first_reply", "new_due": new_due, "reason": "等待供应商检测报告"}))
         .send()
         .await
         .unwrap();

@@ -17,9 +17,9 @@ use crate::{
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
-    /// Case id.
-    pub case: Option<Uuid>,
-    /// Case reference.
+    /// Case id or reference.
+    pub case: Option<String>,
+    /// Case (or feedback) reference.
     pub reference: Option<String>,
 }
 
@@ -41,7 +41,8 @@ pub struct DeliveryView {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-/// The notifications sent (or tried) for a case.
+/// The notifications sent, tried or not possible (`no_recipient`) for a case, the customer's acknowledgement
+/// included (it goes out before the case exists and is filed under the case's reference).
 #[utoipa::path(get, path = "/api/v1/notifications", params(ListQuery),
     responses((status = 200, body = [DeliveryView]), (status = 401)), security(("bearer" = [])))]
 pub async fn list(
@@ -49,17 +50,30 @@ pub async fn list(
     _staff: auth::Staff,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<DeliveryView>>, ApiError> {
-    if q.case.is_none() && q.reference.is_none() {
-        return Err(ApiError::invalid("case", "give a case id (`case`) or a `reference`"));
-    }
+    let (case_id, reference) = match (q.case.as_deref().map(str::trim), q.reference) {
+        (Some(case), _) => match case.parse::<Uuid>() {
+            Ok(id) => (Some(id), None),
+            Err(_) => (None, Some(case.to_owned())),
+        },
+        (None, Some(reference)) => (None, Some(reference)),
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "case",
+                "give a case id or reference (`case`) or a `reference`",
+            ))
+        }
+    };
     let rows = sqlx::query_as(
         "SELECT id, event_id, event_type, case_reference, recipient_masked, channel, template, status, attempts,
                 provider_message_id, last_error, created_at, sent_at
-           FROM deliveries WHERE ($1::uuid IS NULL OR case_id = $1) AND ($2::text IS NULL OR case_reference = $2)
-          ORDER BY created_at LIMIT 500",
+           FROM deliveries
+          WHERE ($1::uuid IS NOT NULL
+                 AND (case_id = $1 OR case_reference IN (SELECT reference FROM cases WHERE case_id = $1)))
+             OR case_reference = $2
+          ORDER BY created_at, id LIMIT 500",
     )
-    .bind(q.case)
-    .bind(q.reference)
+    .bind(case_id)
+    .bind(reference)
     .fetch_all(&state.pool)
     .await?;
     Ok(Json(rows))

@@ -18,7 +18,10 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::settings::SenderSettings;
+use crate::{
+    clock::{Clock, SystemClock},
+    settings::SenderSettings,
+};
 
 /// A delivery claimed for sending.
 #[derive(Debug, Clone)]
@@ -78,6 +81,7 @@ pub struct Sender {
     settings: SenderSettings,
     concurrency: usize,
     outbox: OutboxSignal,
+    clock: Arc<dyn Clock>,
 }
 
 impl Sender {
@@ -94,7 +98,13 @@ impl Sender {
             settings,
             concurrency,
             outbox,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Decides what is due (and when to retry) by `clock` (tests drive time with it).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
     }
 
     pub async fn run(self, stop: CancellationToken) {
@@ -136,19 +146,34 @@ impl Sender {
     }
 
     async fn claim(&self, n: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+        // Customers' mail threads under the first message actually sent to them under this reference
+        // (never under one that failed or is still waiting), found now rather than when queued; and a
+        // customer's later mail waits while an earlier one to them under the reference is still being
+        // tried, so they arrive in order and the reply can thread under the acknowledgement.
         let rows = sqlx::query(
-            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1,
-                    next_attempt_at = now() + make_interval(secs => $2)
-              WHERE id IN (SELECT id FROM deliveries
-                            WHERE status IN ('pending', 'sending') AND channel = $3 AND next_attempt_at <= now()
-                            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-          RETURNING id, event_id, event_type, site, correlation_id, case_id, case_reference, recipient,
-                    recipient_masked, recipient_kind, template, subject, body_text, body_html, message_id,
-                    in_reply_to, template_vars, quiet_hours_tz, attempts",
+            "UPDATE deliveries d SET status = 'sending', attempts = attempts + 1,
+                    next_attempt_at = $4 + make_interval(secs => $2),
+                    in_reply_to = CASE WHEN d.channel = 'email' AND d.recipient_kind = 'customer' THEN
+                        (SELECT p.message_id FROM deliveries p
+                          WHERE p.case_reference = d.case_reference AND p.recipient = d.recipient
+                            AND p.channel = 'email' AND p.status = 'sent' AND p.id <> d.id
+                          ORDER BY p.sent_at, p.id LIMIT 1)
+                        ELSE d.in_reply_to END
+              WHERE d.id IN (SELECT q.id FROM deliveries q
+                            WHERE q.status IN ('pending', 'sending') AND q.channel = $3 AND q.next_attempt_at <= $4
+                              AND NOT (q.channel = 'email' AND q.recipient_kind = 'customer' AND EXISTS (
+                                  SELECT 1 FROM deliveries e
+                                   WHERE e.case_reference = q.case_reference AND e.recipient = q.recipient
+                                     AND e.channel = 'email' AND e.status IN ('pending', 'sending') AND e.id < q.id))
+                            ORDER BY q.next_attempt_at LIMIT $1 FOR UPDATE OF q SKIP LOCKED)
+          RETURNING d.id, d.event_id, d.event_type, d.site, d.correlation_id, d.case_id, d.case_reference,
+                    d.recipient, d.recipient_masked, d.recipient_kind, d.template, d.subject, d.body_text,
+                    d.body_html, d.message_id, d.in_reply_to, d.template_vars, d.quiet_hours_tz, d.attempts",
         )
         .bind(n)
         .bind(self.settings.lease_seconds as f64)
         .bind(self.channel.name())
+        .bind(self.clock.now())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -223,11 +248,12 @@ impl Sender {
                 tracing::warn!(delivery = %d.id, %channel, attempt = d.attempts, %error, "deferred; will retry");
                 sqlx::query(
                     "UPDATE deliveries SET status = 'pending', last_error = $2,
-                            next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+                            next_attempt_at = $4 + make_interval(secs => $3) WHERE id = $1",
                 )
                 .bind(d.id)
                 .bind(&error)
                 .bind(delay.as_secs_f64())
+                .bind(self.clock.now())
                 .execute(&self.pool)
                 .await?;
             }

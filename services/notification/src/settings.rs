@@ -24,6 +24,24 @@ pub struct Settings {
     pub links: Links,
     pub rules: Vec<Rule>,
     pub directory: Directory,
+    pub templates: TemplateSettings,
+    pub staff: StaffSettings,
+}
+
+/// Where message templates come from besides those built into the binary.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TemplateSettings {
+    /// A directory whose files (`<template>.<lang>.txt`, `.html`, `.sms.txt`, `_layout.html`) replace the
+    /// built-in ones of the same name or add new templates; empty = the built-in ones only.
+    #[serde(default)]
+    pub dir: String,
+}
+
+/// The staff accounts triage announces (`staff.changed`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StaffSettings {
+    /// The site key triage publishes them under (its head office, like reporting's `all_sites_key`).
+    pub events_site: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,9 +119,42 @@ pub struct AliyunSettings {
     pub access_key_secret: String,
     pub sign_name: String,
     pub region: String,
-    /// Our template name → the template code registered with Aliyun.
+    /// Our template name → the template registered with Aliyun: its code and the variables it declares.
     #[serde(default)]
-    pub templates: HashMap<String, String>,
+    pub templates: HashMap<String, AliyunTemplate>,
+}
+
+/// A template registered with Aliyun. Only `params` are sent as `TemplateParam`, so a registered text
+/// never receives the customer's name, the status link or free text unless it asks for them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "AliyunTemplateConfig")]
+pub struct AliyunTemplate {
+    pub code: String,
+    pub params: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AliyunTemplateConfig {
+    /// The older form, `name = "SMS_123"`: the reference only, the one variable every template has.
+    Code(String),
+    Full {
+        code: String,
+        #[serde(default)]
+        params: Vec<String>,
+    },
+}
+
+impl From<AliyunTemplateConfig> for AliyunTemplate {
+    fn from(c: AliyunTemplateConfig) -> Self {
+        match c {
+            AliyunTemplateConfig::Code(code) => AliyunTemplate {
+                code,
+                params: vec!["reference".into()],
+            },
+            AliyunTemplateConfig::Full { code, params } => AliyunTemplate { code, params },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,5 +209,34 @@ impl Settings {
             SmsProviderKind::None => {}
         }
         Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliyun_templates_take_the_declared_params_or_the_reference_only_in_the_older_form() {
+        let t: HashMap<String, AliyunTemplate> = serde_json::from_value(serde_json::json!({
+            "feedback_received": "SMS_1",
+            "deadline_extended": {"code": "SMS_2", "params": ["reference", "new_due"]},
+        }))
+        .unwrap();
+        assert_eq!(
+            t["feedback_received"],
+            AliyunTemplate {
+                code: "SMS_1".into(),
+                params: vec!["reference".into()]
+            }
+        );
+        assert_eq!(t["deadline_extended"].params, ["reference", "new_due"]);
+    }
+
+    #[test]
+    fn the_default_configuration_loads() {
+        let s = Settings::load().unwrap();
+        assert!(s.sms.aliyun.templates.is_empty());
+        assert_eq!((s.staff.events_site.as_str(), s.templates.dir.as_str()), ("sh01", ""));
     }
 }

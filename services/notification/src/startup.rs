@@ -17,7 +17,7 @@ use crate::{
     handlers, routes,
     sender::{Channel, Sender},
     settings::Settings,
-    sms,
+    sms, validation,
 };
 
 #[derive(Clone)]
@@ -55,7 +55,16 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     let bus = Bus::new(settings.bus.clone(), "notification");
     let outbox = OutboxSignal::default();
     let settings = Arc::new(settings);
-    let templates = Arc::new(Templates::new().context("templates")?);
+    let templates_dir = (!settings.templates.dir.is_empty()).then(|| std::path::Path::new(&settings.templates.dir));
+    let templates = Arc::new(Templates::load(templates_dir).context("templates")?);
+    // Refuse to start with a rule that could never work, naming it.
+    validation::validate(&settings, &templates)?;
+    if settings.directory.obsolete_approvals.is_some() {
+        tracing::warn!(
+            "[[directory.approvals]] is ignored: approvers are the roles case.opened names (triage's [[claims.approvals]])"
+        );
+    }
+    let handler = Arc::new(handlers::NotificationHandler::new(settings.clone(), templates.clone()));
     let consumers = ConsumerGroup {
         bus: bus.clone(),
         pool: pool.clone(),
@@ -64,13 +73,27 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
             sites: settings.sites.served(),
             event_types: handlers::EVENT_TYPES.iter().map(|s| s.to_string()).collect(),
         },
-        handler: Arc::new(handlers::NotificationHandler {
-            settings: settings.clone(),
-            templates: templates.clone(),
-        }),
+        handler: handler.clone(),
         outbox: outbox.clone(),
     };
     consumers.declare().await.context("declaring notification's queues")?;
+    // Staff accounts come under the head office's site whichever sites this instance serves: a queue of
+    // their own, `notification.staff.<site>`.
+    let staff_consumers = ConsumerGroup {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        topology: Topology {
+            service: "notification.staff".into(),
+            sites: vec![settings.staff.events_site.clone()],
+            event_types: handlers::STAFF_EVENT_TYPES.iter().map(|s| s.to_string()).collect(),
+        },
+        handler,
+        outbox: outbox.clone(),
+    };
+    staff_consumers
+        .declare()
+        .await
+        .context("declaring notification's staff queue")?;
     // One sender per channel, each with its own concurrency: a slow gateway never holds up email.
     let mut senders = vec![Sender::new(
         pool.clone(),
@@ -119,6 +142,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         workers: senders
             .into_iter()
             .map(|sender| -> server::Worker { Box::new(move |stop| Box::pin(sender.run(stop))) })
+            .chain(std::iter::once::<server::Worker>(Box::new(move |stop| {
+                Box::pin(staff_consumers.run(stop))
+            })))
             .collect(),
     })
 }

@@ -179,3 +179,74 @@ async fn transient_failures_past_the_last_attempt_fail_and_are_announced() {
     assert_eq!(f.failed_events().await.len(), 1);
     f.finish().await;
 }
+
+#[tokio::test]
+async fn replies_thread_only_under_a_message_that_was_actually_sent() {
+    // The first message (the acknowledgement) is refused for good; later ones are accepted.
+    let f = fixture(&["--fail-first", "1", "--fail-code", "550"], |_| {}).await;
+    f.start_senders();
+    let reference = "SH01-20261123-0007";
+    f.deliver(feedback_received(
+        reference,
+        customer("Frank", Some("frank@example.com"), None, "en"),
+    ))
+    .await;
+    f.wait_status("feedback_received", "email", "failed").await;
+    let reply = |text: &str, history_id: i64| {
+        let mut e = case_changed(
+            Uuid::now_v7(),
+            reference,
+            "reply",
+            json!({"action": "reply", "text": text}),
+        );
+        e["data"]["history_id"] = json!(history_id);
+        e
+    };
+    f.deliver(reply("First answer.", 1)).await;
+    let find = |text: &'static str| {
+        let f = &f;
+        async move {
+            testkit::eventually(std::time::Duration::from_secs(20), text, || async {
+                f.mail.messages().into_iter().find(|m| body_text(m).contains(text))
+            })
+            .await
+        }
+    };
+    let first = find("First answer.").await;
+    // The failed acknowledgement was never seen by the customer: nothing to thread under.
+    assert_eq!(header(&first, "In-Reply-To"), None);
+    assert_eq!(header(&first, "References"), None);
+    f.deliver(reply("Second answer.", 2)).await;
+    let second = find("Second answer.").await;
+    let first_id = header(&first, "Message-ID").unwrap();
+    assert_eq!(header(&second, "In-Reply-To"), Some(first_id.clone()));
+    assert_eq!(header(&second, "References"), Some(first_id));
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_reply_queued_behind_the_acknowledgement_waits_for_it_and_threads_under_it() {
+    let f = fixture(&[], |_| {}).await;
+    let reference = "SH01-20261123-0008";
+    // Both queued before anything is sent (a quick reply while the acknowledgement is still waiting).
+    f.deliver(feedback_received(
+        reference,
+        customer("Grace", Some("grace@example.com"), None, "en"),
+    ))
+    .await;
+    f.deliver(case_changed(
+        Uuid::now_v7(),
+        reference,
+        "reply",
+        json!({"action": "reply", "text": "Answer while the acknowledgement waits."}),
+    ))
+    .await;
+    f.start_senders();
+    f.wait_status("case_reply", "email", "sent").await;
+    let mail = f.mail.messages();
+    assert_eq!(mail.len(), 2);
+    // In order: the acknowledgement first, the reply threaded under it.
+    assert!(body_text(&mail[0]).contains("SH01-20261123-0008") && !body_text(&mail[0]).contains("Answer"));
+    assert_eq!(header(&mail[1], "In-Reply-To"), header(&mail[0], "Message-ID"));
+    f.finish().await;
+}

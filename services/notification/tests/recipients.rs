@@ -5,22 +5,10 @@
 mod common;
 
 use chrono::Utc;
-use common::{case_changed, customer, envelope, feedback_received, fixture};
+use common::{case_changed, case_opened, customer, envelope, feedback_received, fixture};
 use notification::settings::SmsProviderKind;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-fn case_opened(case_id: Uuid, reference: &str, class: &str, assignee: Option<&str>, customer: Value) -> Value {
-    envelope(
-        "case.opened",
-        json!({
-            "case_id": case_id, "reference": reference, "feedback_id": Uuid::now_v7(), "channel": "api",
-            "received_at": Utc::now(), "opened_at": Utc::now(), "class": class, "category": "product_quality",
-            "severity": "important", "department": "quality", "assignee": assignee, "customer": customer,
-            "subject": "包装破损", "summary": "第3批产品到货时包装破损",
-        }),
-    )
-}
 
 async fn told(f: &common::Fixture, reference: &str) -> Vec<(String, String, String, String)> {
     sqlx::query_as(
@@ -46,16 +34,14 @@ async fn every_kind_of_recipient_is_resolved_from_the_directory() {
     let reference = "SH01-20261123-0201";
     let case_id = Uuid::now_v7();
     let who = customer("张三", Some("zhang@example.com"), Some("13800000000"), "zh-CN");
-    let mut received = feedback_received(reference, who.clone());
-    received["data"]["claim"] =
-        json!({"amount": "2500.00", "currency": "CNY", "return_quantity": 10, "reason": "破损"});
-    f.deliver(received).await;
+    f.deliver(feedback_received(reference, who.clone())).await;
     f.deliver(case_opened(
         case_id,
         reference,
         "important",
         Some("u.quality.head"),
         who,
+        Some(("2500.00", &["marketing_manager", "general_manager"])),
     ))
     .await;
     assert_eq!(
@@ -218,7 +204,7 @@ async fn nobody_is_told_what_no_rule_names_and_anonymous_customers_get_nothing()
     let anonymous = json!({"name": null, "email": "anon@example.com", "phone": null, "anonymous": true,
         "language": "zh-CN", "contact_key": null});
     f.deliver(feedback_received(reference, anonymous.clone())).await;
-    f.deliver(case_opened(Uuid::now_v7(), reference, "general", None, anonymous))
+    f.deliver(case_opened(Uuid::now_v7(), reference, "general", None, anonymous, None))
         .await;
     // Only the department; no approver (no claim), no assignee, no concern letter (general), no SMS
     // (no provider configured).
@@ -276,6 +262,8 @@ async fn the_revisit_call_is_announced_where_a_rule_says_so() {
             template: "revisit_announcement".into(),
             action: None,
             class: None,
+            changed: None,
+            fallback: None,
         });
     })
     .await;

@@ -1,18 +1,19 @@
 //! SMS adapters against a local HTTP stand-in for the gateway that checks each provider's request
-//! format and signature; 429 (with Retry-After) then success; a permanent refusal; quiet hours.
+//! format and signature; 429 (with Retry-After) then success; a permanent refusal; quiet hours (with the
+//! clock driven by the test); a stalled SMTP server does not hold SMS up.
 mod common;
 
 use std::{sync::Arc, time::Duration};
 
 use axum::http::StatusCode;
 use chrono::{NaiveTime, Utc};
-use common::{customer, feedback_received, fixture, Captured, Gateway};
+use common::{customer, feedback_received, fixture, fixture_with_clock, Captured, Gateway, ManualClock};
 use notification::{
     quiet_hours::QuietHours,
-    settings::{Settings, SmsProviderKind},
+    settings::{AliyunTemplate, Settings, SmsProviderKind},
     sms::{aliyun, webhook},
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const PHONE: &str = "13800000000";
 
@@ -124,8 +125,10 @@ async fn aliyun_style_requests_carry_the_template_code_and_a_valid_signature() {
             && get("SignName") == Some("客服中心")
             && get("TemplateCode") == Some("SMS_100")
             && get("SignatureMethod") == Some("HMAC-SHA1")
+            // Only the variables the registered template declares: not the customer's name, not the
+            // status link with its token, though both are among the acknowledgement's variables.
             && get("TemplateParam")
-                .is_some_and(|p| serde_json::from_str::<Value>(p).unwrap()["reference"] == "SH01-20261123-0102");
+                .is_some_and(|p| serde_json::from_str::<Value>(p).unwrap() == json!({"reference": "SH01-20261123-0102"}));
         ok.then_some(())
             .ok_or_else(|| format!("unexpected parameters {params:?}"))
     });
@@ -146,7 +149,14 @@ async fn aliyun_style_requests_carry_the_template_code_and_a_valid_signature() {
         s.sms.aliyun.access_key_id = "testId".into();
         s.sms.aliyun.access_key_secret = "testSecret".into();
         s.sms.aliyun.sign_name = "客服中心".into();
-        s.sms.aliyun.templates = [("feedback_received".to_owned(), "SMS_100".to_owned())].into();
+        s.sms.aliyun.templates = [(
+            "feedback_received".to_owned(),
+            AliyunTemplate {
+                code: "SMS_100".into(),
+                params: vec!["reference".into()],
+            },
+        )]
+        .into();
     })
     .await;
     f.start_senders();
@@ -293,5 +303,91 @@ async fn an_sms_inside_quiet_hours_waits_for_the_window_to_close_and_email_does_
     );
     assert!(due > Utc::now() + chrono::Duration::minutes(55), "{due}");
     assert!(gw.requests().is_empty(), "nothing reached the gateway");
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn an_sms_held_at_night_is_sent_when_the_clock_reaches_the_morning() {
+    let gw = Gateway::start(
+        vec![(StatusCode::OK, vec![], r#"{"id":"w-9"}"#.into())],
+        Arc::new(|_: &Captured| Ok(())),
+    )
+    .await;
+    let url = gw.url.clone();
+    // 22:30 in Shanghai (default quiet hours 21:00–08:00 at the site).
+    let clock = ManualClock::at("2026-11-23T14:30:00Z");
+    let f = fixture_with_clock(
+        &[],
+        move |s: &mut Settings| {
+            s.sms.provider = SmsProviderKind::Webhook;
+            s.sms.webhook.url = url;
+        },
+        clock.clone(),
+    )
+    .await;
+    f.start_senders();
+    f.deliver(feedback_received(
+        "SH01-20261123-0106",
+        customer("张三", Some("zhang@example.com"), Some(PHONE), "zh-CN"),
+    ))
+    .await;
+    // The email goes at once; the SMS is queued for 08:00 local (00:00 UTC) and nothing reaches the gateway.
+    f.wait_status("feedback_received", "email", "sent").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let d = f.delivery("feedback_received", "sms").await.unwrap();
+    assert_eq!(d["status"], "pending", "{d}");
+    assert_eq!(
+        d["next_attempt_at"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<Utc>>()
+            .unwrap(),
+        "2026-11-24T00:00:00Z".parse::<chrono::DateTime<Utc>>().unwrap()
+    );
+    // 07:59: still night.
+    clock.set("2026-11-23T23:59:00Z");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(gw.requests().is_empty(), "nothing sent during quiet hours");
+    // 08:00:05: the window has closed; the sender takes it on its next poll.
+    clock.set("2026-11-24T00:00:05Z");
+    let d = f.wait_status("feedback_received", "sms", "sent").await;
+    assert_eq!(
+        (d["provider_message_id"].as_str(), d["attempts"].as_i64()),
+        (Some("w-9"), Some(1))
+    );
+    assert_eq!(gw.requests().len(), 1);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_stalled_smtp_server_does_not_hold_up_sms() {
+    let gw = Gateway::start(
+        vec![(StatusCode::OK, vec![], r#"{"id":"w-10"}"#.into())],
+        Arc::new(|_: &Captured| Ok(())),
+    )
+    .await;
+    let url = gw.url.clone();
+    // The SMTP server sits on every message for 6 s before answering (below the 10 s SMTP timeout).
+    let f = fixture(&["--delay-ms", "6000"], move |s: &mut Settings| {
+        s.sms.provider = SmsProviderKind::Webhook;
+        s.sms.quiet_hours = never();
+        s.sms.webhook.url = url;
+    })
+    .await;
+    f.start_senders();
+    let started = std::time::Instant::now();
+    f.deliver(feedback_received(
+        "SH01-20261123-0107",
+        customer("张三", Some("zhang@example.com"), Some(PHONE), "zh-CN"),
+    ))
+    .await;
+    f.wait_status("feedback_received", "sms", "sent").await;
+    let sms_after = started.elapsed();
+    // The email is still in the SMTP conversation when the SMS has gone.
+    let email = f.delivery("feedback_received", "email").await.unwrap();
+    assert_eq!(email["status"], "sending", "{email}");
+    assert!(sms_after < Duration::from_secs(4), "SMS waited {sms_after:?}");
+    f.wait_status("feedback_received", "email", "sent").await;
+    assert!(started.elapsed() >= Duration::from_secs(6));
     f.finish().await;
 }

@@ -124,6 +124,18 @@ impl World {
         .await
     }
 
+    /// The case once triage knows its clock `clock` (from the scheduler's `deadline.changed`).
+    #[allow(dead_code)]
+    pub async fn wait_for_clock(&self, reference: &str, clock: &str) -> Value {
+        testkit::eventually(Duration::from_secs(20), "the case's clock in triage", || async {
+            let r = self.get("triage", &format!("/api/v1/cases/{reference}")).await;
+            let case: Value = r.json().await.ok()?;
+            let known = case["deadlines"].as_array()?.iter().any(|d| d["clock"] == clock);
+            known.then_some(case)
+        })
+        .await
+    }
+
     pub async fn count(&self, svc: &str, sql: &str) -> i64 {
         let pool = self.stack.pool(svc).await.unwrap();
         let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();

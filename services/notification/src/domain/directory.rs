@@ -1,7 +1,9 @@
-//! The one place recipients come from: departments (mailboxes), people (with roles and their
-//! department), escalation chains per department, claim approval thresholds and report recipients.
-//! Rules name kinds of recipient; only this directory turns them into addresses.
-use std::collections::HashMap;
+//! The one place recipients come from: departments (mailboxes), people (with roles, their department and
+//! sites), escalation chains per department and report recipients. People are the configured
+//! `[directory.people]` merged with the staff accounts triage announces (`staff.changed`): a synced account
+//! replaces a configured entry of the same id, and an inactive one removes it. Rules name kinds of
+//! recipient; only this directory turns them into addresses.
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
@@ -15,12 +17,16 @@ pub struct Directory {
     /// Department code → its chain of command for overdue cases, level by level.
     #[serde(default)]
     pub escalation: HashMap<String, Vec<EscalationLevel>>,
-    /// Who approves a claim, by amount (the highest threshold the amount exceeds decides).
-    #[serde(default)]
-    pub approvals: Vec<ApprovalStep>,
-    /// Who receives the monthly report: person ids or `role:<role>`.
+    /// Who receives the issued reports: person ids or `role:<role>`.
     #[serde(default)]
     pub report_recipients: Vec<String>,
+    /// The former `[[directory.approvals]]` thresholds, read only to warn that they are ignored: triage's claim
+    /// thresholds decide, and case.opened names the roles.
+    #[serde(default, rename = "approvals")]
+    pub obsolete_approvals: Option<serde_json::Value>,
+    /// Synced accounts that are deactivated: told nothing (kept to say why in the delivery log).
+    #[serde(skip)]
+    pub inactive: HashSet<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -33,7 +39,7 @@ pub struct Department {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Person {
     pub name: String,
     #[serde(default)]
@@ -47,10 +53,30 @@ pub struct Person {
     /// Department code; `None` for company-wide roles (general manager, management representative).
     #[serde(default)]
     pub department: Option<String>,
+    /// Sites the person works for; empty = all.
+    #[serde(default)]
+    pub sites: Vec<String>,
+}
+
+impl Person {
+    fn serves(&self, site: Option<&str>) -> bool {
+        match site {
+            Some(site) => self.sites.is_empty() || self.sites.iter().any(|s| s == site),
+            None => true,
+        }
+    }
 }
 
 fn zh_cn() -> String {
     "zh-CN".into()
+}
+
+/// A staff account as triage last announced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncedAccount {
+    pub user_id: String,
+    pub person: Person,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,21 +86,51 @@ pub struct EscalationLevel {
     pub notify: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct ApprovalStep {
-    /// Claims above this amount (CNY) need this role's approval.
-    pub above: f64,
-    pub role: String,
-}
-
 impl Directory {
-    /// People holding `role`: those of `department` when there are any, otherwise everyone with it
-    /// (a department head is found in the department, the general manager company-wide).
-    pub fn with_role<'a>(&'a self, role: &str, department: Option<&str>) -> Vec<(&'a str, &'a Person)> {
+    /// The configured directory with the synced accounts laid over it.
+    pub fn with_synced(&self, accounts: impl IntoIterator<Item = SyncedAccount>) -> Directory {
+        let mut merged = self.clone();
+        for account in accounts {
+            if account.active {
+                merged.inactive.remove(&account.user_id);
+                merged.people.insert(account.user_id, account.person);
+            } else {
+                merged.people.remove(&account.user_id);
+                merged.inactive.insert(account.user_id);
+            }
+        }
+        merged
+    }
+
+    /// The name to show for a staff id (the id itself when the directory does not know it).
+    pub fn name_of(&self, id: &str) -> String {
+        self.people
+            .get(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// Why `id` resolves to nobody, for the delivery log.
+    pub fn why_unknown(&self, id: &str) -> String {
+        if self.inactive.contains(id) {
+            format!("staff account `{id}` is inactive")
+        } else {
+            format!("`{id}` is not in the directory")
+        }
+    }
+
+    /// People holding `role` who serve `site`: those of `department` when there are any, otherwise everyone
+    /// with it (a department head is found in the department, the general manager company-wide).
+    pub fn with_role<'a>(
+        &'a self,
+        role: &str,
+        department: Option<&str>,
+        site: Option<&str>,
+    ) -> Vec<(&'a str, &'a Person)> {
         let mut holders: Vec<(&str, &Person)> = self
             .people
             .iter()
-            .filter(|(_, p)| p.roles.iter().any(|r| r == role))
+            .filter(|(_, p)| p.roles.iter().any(|r| r == role) && p.serves(site))
             .map(|(id, p)| (id.as_str(), p))
             .collect();
         holders.sort_by_key(|(id, _)| *id);
@@ -91,9 +147,14 @@ impl Directory {
     }
 
     /// An entry of a chain or list: `role:<role>` or a person id.
-    pub fn resolve<'a>(&'a self, entry: &str, department: Option<&str>) -> Vec<(&'a str, &'a Person)> {
+    pub fn resolve<'a>(
+        &'a self,
+        entry: &str,
+        department: Option<&str>,
+        site: Option<&str>,
+    ) -> Vec<(&'a str, &'a Person)> {
         match entry.strip_prefix("role:") {
-            Some(role) => self.with_role(role, department),
+            Some(role) => self.with_role(role, department, site),
             None => self
                 .people
                 .get_key_value(entry)
@@ -115,38 +176,6 @@ impl Directory {
             None => roles.iter().map(|r| format!("role:{r}")).collect(),
         }
     }
-
-    /// [`Self::escalation_entries`] resolved to people (without the assignee).
-    pub fn escalation<'a>(&'a self, department: &str, level: u32, roles: &[String]) -> Vec<(&'a str, &'a Person)> {
-        self.escalation_entries(department, level, roles)
-            .iter()
-            .flat_map(|e| self.resolve(e, Some(department)))
-            .collect()
-    }
-
-    /// The approvers a claim of `amount` waits for: the holders of every tier's role whose threshold the amount
-    /// strictly exceeds (triage requires all of them), lowest tier first, each person once; none below the
-    /// lowest threshold.
-    pub fn approvers(&self, amount: f64, department: Option<&str>) -> Vec<(&str, &Person)> {
-        let mut tiers: Vec<_> = self.approvals.iter().filter(|s| amount > s.above).collect();
-        tiers.sort_by(|a, b| a.above.total_cmp(&b.above));
-        let mut people: Vec<(&str, &Person)> = Vec::new();
-        for tier in tiers {
-            for (id, person) in self.with_role(&tier.role, department) {
-                if !people.iter().any(|(seen, _)| *seen == id) {
-                    people.push((id, person));
-                }
-            }
-        }
-        people
-    }
-
-    pub fn report_recipients(&self) -> Vec<(&str, &Person)> {
-        self.report_recipients
-            .iter()
-            .flat_map(|e| self.resolve(e, None))
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -164,27 +193,73 @@ mod tests {
                 "mm": person("MM", &["marketing_manager"], None),
             },
             "escalation": {"quality": [{"level": 3, "notify": ["gm", "role:department_head"]}]},
-            "approvals": [{"above": 1000.0, "role": "marketing_manager"}, {"above": 2000.0, "role": "general_manager"}],
         }))
         .unwrap()
+    }
+
+    fn ids(v: Vec<(&str, &Person)>) -> Vec<String> {
+        v.into_iter().map(|(id, _)| id.to_owned()).collect()
     }
 
     #[test]
     fn roles_are_found_in_the_department_first_then_company_wide() {
         let d = directory();
-        let ids = |v: Vec<(&str, &Person)>| v.into_iter().map(|(id, _)| id.to_owned()).collect::<Vec<_>>();
-        assert_eq!(ids(d.with_role("department_head", Some("quality"))), ["li"]);
-        assert_eq!(ids(d.with_role("department_head", Some("technical"))), ["li", "wang"]);
-        assert_eq!(ids(d.with_role("general_manager", Some("quality"))), ["gm"]);
-        // A configured chain wins; otherwise the roles the scheduler named.
-        assert_eq!(ids(d.escalation("quality", 3, &["handler".into()])), ["gm", "li"]);
-        assert_eq!(ids(d.escalation("sales", 2, &["department_head".into()])), ["wang"]);
-        assert_eq!(ids(d.approvers(500.0, None)), Vec::<String>::new());
-        assert_eq!(ids(d.approvers(1500.0, None)), ["mm"]);
-        assert_eq!(ids(d.approvers(2000.0, None)), ["mm"]);
-        assert_eq!(ids(d.approvers(2000.01, None)), ["mm", "gm"]);
-        assert_eq!(ids(d.approvers(2500.0, None)), ["mm", "gm"]);
-        assert_eq!(ids(d.report_recipients()), ["gm", "li"]);
-        assert!(d.resolve("nobody", None).is_empty());
+        assert_eq!(ids(d.with_role("department_head", Some("quality"), None)), ["li"]);
+        assert_eq!(
+            ids(d.with_role("department_head", Some("technical"), None)),
+            ["li", "wang"]
+        );
+        assert_eq!(ids(d.with_role("general_manager", Some("quality"), None)), ["gm"]);
+        assert_eq!(
+            d.escalation_entries("quality", 3, &["handler".into()]),
+            ["gm", "role:department_head"]
+        );
+        assert_eq!(
+            d.escalation_entries("sales", 2, &["department_head".into()]),
+            ["role:department_head"]
+        );
+        assert!(d.resolve("nobody", None, None).is_empty());
+    }
+
+    #[test]
+    fn synced_accounts_override_configured_ones_and_inactive_ones_are_removed() {
+        let synced = |id: &str, name: &str, roles: &[&str], sites: &[&str], active: bool| SyncedAccount {
+            user_id: id.into(),
+            person: Person {
+                name: name.into(),
+                email: Some(format!("{id}@synced")),
+                phone: None,
+                language: "en".into(),
+                roles: roles.iter().map(|r| r.to_string()).collect(),
+                department: Some("quality".into()),
+                sites: sites.iter().map(|s| s.to_string()).collect(),
+            },
+            active,
+        };
+        let d = directory().with_synced([
+            // A configured person replaced by the account of the same id.
+            synced("li", "Li Lei", &["department_head"], &[], true),
+            // A new account serving one site only.
+            synced("zhao", "Zhao", &["department_head"], &["bj01"], true),
+            // A configured person whose account was deactivated.
+            synced("gm", "GM", &["general_manager"], &[], false),
+        ]);
+        assert_eq!(d.people["li"].email.as_deref(), Some("li@synced"));
+        assert_eq!(d.name_of("li"), "Li Lei");
+        assert_eq!(
+            ids(d.with_role("department_head", Some("quality"), Some("sh01"))),
+            ["li"]
+        );
+        assert_eq!(
+            ids(d.with_role("department_head", Some("quality"), Some("bj01"))),
+            ["li", "zhao"]
+        );
+        assert!(d.with_role("general_manager", None, None).is_empty());
+        assert_eq!(d.why_unknown("gm"), "staff account `gm` is inactive");
+        assert_eq!(d.why_unknown("nobody"), "`nobody` is not in the directory");
+        // Reactivated later: back.
+        let back = d.with_synced([synced("gm", "GM", &["general_manager"], &[], true)]);
+        assert_eq!(ids(back.with_role("general_manager", None, None)), ["gm"]);
+        assert!(back.inactive.is_empty());
     }
 }

@@ -1,3 +1,4 @@
 pub mod directory;
+pub mod recipients;
 pub mod rules;
 pub mod templates;

@@ -5,6 +5,11 @@
 //! - `<template>.<lang>.sms.txt` — optional SMS text; without one, an SMS carries the subject line.
 //!
 //! Every HTML body is wrapped in `_layout.html`.
+//!
+//! The files under `templates/` are built in; `templates.dir` may name a directory whose files of the same
+//! names replace them, or add templates, so wording changes without a new build.
+use std::{collections::BTreeSet, path::Path};
+
 use minijinja::{Environment, Value};
 use serde::Serialize;
 use serde_json::json;
@@ -29,6 +34,8 @@ const FILES: &[(&str, &str)] = files![
     "case_assigned.zh-CN.txt",
     "case_opened.en.txt",
     "case_opened.zh-CN.txt",
+    "case_reassigned.en.txt",
+    "case_reassigned.zh-CN.txt",
     "case_reopened.en.txt",
     "case_reopened.zh-CN.txt",
     "case_reply.en.html",
@@ -77,6 +84,8 @@ pub const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
 
 pub struct Templates {
     env: Environment<'static>,
+    /// Every file name, built in or from the directory.
+    files: BTreeSet<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +94,14 @@ pub enum TemplateError {
     Unknown(String),
     #[error("template `{name}`: {source}")]
     Render { name: String, source: minijinja::Error },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("templates directory `{dir}`: {source}")]
+    Dir { dir: String, source: std::io::Error },
+    #[error("template file `{file}`: {source}")]
+    Syntax { file: String, source: minijinja::Error },
 }
 
 /// What the preview endpoint lists.
@@ -106,14 +123,58 @@ fn language(language: &str) -> &'static str {
     }
 }
 
+/// Whether a file in the templates directory is one of ours (other files, e.g. a README, are ignored).
+fn is_template_file(name: &str) -> bool {
+    !name.starts_with('.') && (name.ends_with(".txt") || name.ends_with(".html"))
+}
+
 impl Templates {
-    pub fn new() -> Result<Self, minijinja::Error> {
+    /// The built-in templates.
+    pub fn new() -> Result<Self, LoadError> {
+        Self::load(None)
+    }
+
+    /// The built-in templates, with the files of `dir` over them.
+    pub fn load(dir: Option<&Path>) -> Result<Self, LoadError> {
         let mut env = Environment::new();
+        let mut files = BTreeSet::new();
         // Missing variables render empty, as the text templates always did; `.html` files escape.
         for (name, text) in FILES {
-            env.add_template(name, text)?;
+            env.add_template(name, text).map_err(|source| LoadError::Syntax {
+                file: name.to_string(),
+                source,
+            })?;
+            files.insert(name.to_string());
         }
-        Ok(Self { env })
+        if let Some(dir) = dir {
+            let dir_error = |source| LoadError::Dir {
+                dir: dir.display().to_string(),
+                source,
+            };
+            let mut names = Vec::new();
+            for entry in std::fs::read_dir(dir).map_err(dir_error)? {
+                let entry = entry.map_err(dir_error)?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if is_template_file(&name) && entry.file_type().map_err(dir_error)?.is_file() {
+                    names.push((name, entry.path()));
+                }
+            }
+            for (name, path) in names {
+                let text = std::fs::read_to_string(&path).map_err(dir_error)?;
+                env.add_template_owned(name.clone(), text)
+                    .map_err(|source| LoadError::Syntax {
+                        file: path.display().to_string(),
+                        source,
+                    })?;
+                files.insert(name);
+            }
+        }
+        Ok(Self { env, files })
+    }
+
+    /// Whether the file `name` (e.g. `case_opened.en.txt`) exists.
+    pub fn has_file(&self, name: &str) -> bool {
+        self.files.contains(name)
     }
 
     fn get(&self, name: &str) -> Option<minijinja::Template<'_, '_>> {
@@ -163,7 +224,7 @@ impl Templates {
     /// Every template with the languages it exists in.
     pub fn list(&self) -> Vec<TemplateInfo> {
         let mut out: Vec<TemplateInfo> = Vec::new();
-        for (file, _) in FILES {
+        for file in &self.files {
             let Some(stem) = file.strip_suffix(".txt").filter(|s| !s.ends_with(".sms")) else {
                 continue;
             };
@@ -350,6 +411,51 @@ mod tests {
             t.render_sms("case_reply", "en", &vars).unwrap(),
             "[SH01-20261123-0001] Our answer to your feedback"
         );
+    }
+
+    #[test]
+    fn a_templates_directory_replaces_and_adds_templates_and_a_broken_file_is_named() {
+        let dir = std::env::temp_dir().join(format!("templates-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("feedback_received.en.txt"),
+            "[{{ reference }}] Got it\n\nHi {{ name }}, noted.",
+        )
+        .unwrap();
+        for lang in LANGUAGES {
+            std::fs::write(
+                dir.join(format!("goodwill.{lang}.txt")),
+                "[{{ reference }}] Goodwill\n\nA gift.",
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.join("README.md"), "not a template").unwrap();
+        let t = Templates::load(Some(&dir)).unwrap();
+        let vars = sample_vars();
+        let en = t.render("feedback_received", "en", &vars).unwrap();
+        assert_eq!(
+            (en.subject.as_str(), en.body.as_str()),
+            ("[SH01-20261123-0001] Got it", "Hi 张三, noted.")
+        );
+        // Only the file given is replaced: the Chinese text and the built-in HTML body remain.
+        assert!(t
+            .render("feedback_received", "zh-CN", &vars)
+            .unwrap()
+            .subject
+            .contains("已收到"));
+        assert!(t.has_file("goodwill.en.txt") && !t.has_file("README.md"));
+        assert!(t
+            .list()
+            .iter()
+            .any(|i| i.name == "goodwill" && i.languages == ["en", "zh-CN"]));
+        std::fs::write(dir.join("broken.en.txt"), "{% if %}").unwrap();
+        let error = Templates::load(Some(&dir)).err().unwrap().to_string();
+        assert!(error.contains("broken.en.txt"), "{error}");
+        assert!(matches!(
+            Templates::load(Some(&dir.join("missing"))),
+            Err(LoadError::Dir { .. })
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (`TemplateCode`, with `TemplateParam` as JSON) under a registered signature (`SignName`). Every
 //! parameter is signed: HMAC-SHA1 with key `AccessKeySecret&` over
 //! `METHOD&%2F&percent(sorted percent-encoded query)`, base64 — the documented "signature version 1.0".
+//! `TemplateParam` carries only the variables configured for the template (`sms.aliyun.templates`).
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -51,20 +52,24 @@ impl SmsProvider for Aliyun {
 
     fn request(&self, m: &SmsMessage, now: DateTime<Utc>, nonce: Uuid) -> Result<HttpRequest, SmsError> {
         let s = &self.0;
-        let code = s
+        let template = s
             .templates
             .get(&m.template)
             .ok_or_else(|| SmsError::Permanent(format!("no Aliyun template code for `{}`", m.template)))?;
-        // Only the template's flat variables: the registered template names what it uses.
-        let vars: Map<String, Value> = m
-            .vars
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| match v {
-                Value::String(_) => Some((k.clone(), v.clone())),
-                Value::Number(n) => Some((k.clone(), Value::String(n.to_string()))),
-                _ => None,
+        let code = template.code.as_str();
+        // Only what the registered template declares: the customer's name, the status link (its token) and
+        // free text stay out of the gateway unless a template asks for them.
+        let vars: Map<String, Value> = template
+            .params
+            .iter()
+            .map(|name| {
+                let value = match &m.vars[name] {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => String::new(),
+                };
+                (name.clone(), Value::String(value))
             })
             .collect();
         let mut params: Vec<(String, String)> = [
@@ -126,6 +131,7 @@ impl SmsProvider for Aliyun {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::AliyunTemplate;
     use serde_json::json;
 
     /// The worked example of Aliyun's SMS API documentation ("HTTP 协议及签名"): GET, key `testSecret`.
@@ -161,14 +167,22 @@ mod tests {
             access_key_secret: "testSecret".into(),
             sign_name: "客服中心".into(),
             region: "cn-hangzhou".into(),
-            templates: [("feedback_received".to_owned(), "SMS_1".to_owned())].into(),
+            templates: [(
+                "feedback_received".to_owned(),
+                AliyunTemplate {
+                    code: "SMS_1".into(),
+                    params: vec!["reference".into(), "n".into(), "missing".into()],
+                },
+            )]
+            .into(),
         });
         let m = SmsMessage {
             delivery_id: Uuid::nil(),
             to: "+86 138 0000 0000".into(),
             text: "ignored: the template is registered".into(),
             template: "feedback_received".into(),
-            vars: json!({"reference": "SH01-20261123-0001", "nested": {"x": 1}, "n": 2}),
+            vars: json!({"reference": "SH01-20261123-0001", "name": "张三", "n": 2,
+                         "status_url": "https://feedback.example/s/R?t=secret", "text": "free text"}),
         };
         let now: DateTime<Utc> = "2026-11-23T08:00:00Z".parse().unwrap();
         let r = a.request(&m, now, Uuid::nil()).unwrap();
@@ -177,7 +191,11 @@ mod tests {
         let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
         assert_eq!(get("PhoneNumbers"), "13800000000");
         assert_eq!(get("TemplateCode"), "SMS_1");
-        assert_eq!(get("TemplateParam"), r#"{"n":"2","reference":"SH01-20261123-0001"}"#);
+        // Exactly the declared variables (a missing one empty): not the name, the status link or the text.
+        assert_eq!(
+            get("TemplateParam"),
+            r#"{"missing":"","n":"2","reference":"SH01-20261123-0001"}"#
+        );
         assert_eq!(get("Timestamp"), "2026-11-23T08:00:00Z");
         let unsigned: Vec<_> = params.iter().filter(|(k, _)| k != "Signature").cloned().collect();
         assert_eq!(get("Signature"), signature("POST", &unsigned, "testSecret"));

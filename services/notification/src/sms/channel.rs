@@ -1,11 +1,11 @@
 //! The SMS side of the send queue: quiet hours first, then the configured gateway.
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use chrono::Utc;
 
 use super::{SmsError, SmsMessage, SmsProvider};
 use crate::{
+    clock::{Clock, SystemClock},
     quiet_hours::{QuietHours, Zone},
     sender::{Channel, Claimed, Failure, Outcome},
 };
@@ -14,6 +14,7 @@ pub struct Sms {
     provider: Box<dyn SmsProvider>,
     http: reqwest::Client,
     quiet_hours: QuietHours,
+    clock: Arc<dyn Clock>,
 }
 
 impl Sms {
@@ -22,7 +23,13 @@ impl Sms {
             provider,
             http: reqwest::Client::builder().timeout(timeout).build()?,
             quiet_hours,
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// Judges quiet hours by `clock` (tests drive time with it).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
     }
 }
 
@@ -39,7 +46,7 @@ impl Channel for Sms {
             .as_deref()
             .and_then(|z| Zone::try_from(z.to_owned()).ok())
         {
-            if let Some(until) = self.quiet_hours.hold_until(Utc::now(), zone.0) {
+            if let Some(until) = self.quiet_hours.hold_until(self.clock.now(), zone.0) {
                 return Outcome::Held(until);
             }
         }

@@ -13,9 +13,10 @@ use axum::{
     response::IntoResponse,
     Router,
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use messaging::{Handler, OutboxSignal};
 use notification::{
+    clock::{Clock, SystemClock},
     domain::templates::Templates,
     email::Email,
     handlers::NotificationHandler,
@@ -33,8 +34,28 @@ pub struct Fixture {
     pub settings: Arc<Settings>,
     pub handler: NotificationHandler,
     pub mail: MailCatcher,
+    clock: Arc<dyn Clock>,
     stop: CancellationToken,
     db_url: String,
+}
+
+/// A clock the test moves by hand.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn at(t: &str) -> Arc<Self> {
+        Arc::new(Self(Mutex::new(t.parse().unwrap())))
+    }
+
+    pub fn set(&self, t: &str) {
+        *self.0.lock().unwrap() = t.parse().unwrap();
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
 }
 
 /// Settings as the service loads them, pointed at `mail`, with fast retries.
@@ -49,6 +70,15 @@ pub fn settings(mail_port: u16) -> Settings {
 }
 
 pub async fn fixture(mail_flags: &[&str], adjust: impl FnOnce(&mut Settings)) -> Fixture {
+    fixture_with_clock(mail_flags, adjust, Arc::new(SystemClock)).await
+}
+
+/// A fixture whose handler and senders tell time by `clock`.
+pub async fn fixture_with_clock(
+    mail_flags: &[&str],
+    adjust: impl FnOnce(&mut Settings),
+    clock: Arc<dyn Clock>,
+) -> Fixture {
     let infra = testkit::Infra::from_env();
     let db_url = infra.create_database("notif").await.unwrap();
     let pool = PgPool::connect(&db_url).await.unwrap();
@@ -59,10 +89,9 @@ pub async fn fixture(mail_flags: &[&str], adjust: impl FnOnce(&mut Settings)) ->
     adjust(&mut s);
     let settings = Arc::new(s);
     Fixture {
-        handler: NotificationHandler {
-            settings: settings.clone(),
-            templates: Arc::new(Templates::new().unwrap()),
-        },
+        handler: NotificationHandler::new(settings.clone(), Arc::new(Templates::new().unwrap()))
+            .with_clock(clock.clone()),
+        clock,
         pool,
         settings,
         mail,
@@ -85,8 +114,9 @@ impl Fixture {
         let mut channels: Vec<(Arc<dyn Channel>, usize)> =
             vec![(Arc::new(Email::new(s.smtp.clone()).unwrap()), s.sender.concurrency)];
         if let Some(provider) = notification::sms::provider(&s.sms) {
-            let sms =
-                notification::sms::channel::Sms::new(provider, Duration::from_secs(5), s.sms.quiet_hours).unwrap();
+            let sms = notification::sms::channel::Sms::new(provider, Duration::from_secs(5), s.sms.quiet_hours)
+                .unwrap()
+                .with_clock(self.clock.clone());
             channels.push((Arc::new(sms), s.sms.concurrency));
         }
         for (channel, concurrency) in channels {
@@ -96,7 +126,8 @@ impl Fixture {
                 s.sender.clone(),
                 concurrency,
                 OutboxSignal::default(),
-            );
+            )
+            .with_clock(self.clock.clone());
             tokio::spawn(sender.run(self.stop.clone()));
         }
     }
@@ -159,6 +190,39 @@ pub fn feedback_received(reference: &str, customer: Value) -> Value {
 pub fn customer(name: &str, email: Option<&str>, phone: Option<&str>, language: &str) -> Value {
     json!({"name": name, "email": email, "phone": phone, "anonymous": false, "language": language,
            "contact_key": null})
+}
+
+/// `case.opened` as triage publishes it (claim: `None`, or amount and the roles that must approve it).
+pub fn case_opened(
+    case_id: Uuid,
+    reference: &str,
+    class: &str,
+    assignee: Option<&str>,
+    customer: Value,
+    claim: Option<(&str, &[&str])>,
+) -> Value {
+    envelope(
+        "case.opened",
+        json!({
+            "case_id": case_id, "reference": reference, "feedback_id": Uuid::now_v7(), "channel": "api",
+            "received_at": Utc::now(), "opened_at": Utc::now(), "class": class, "category": "product_quality",
+            "severity": "important", "department": "quality", "assignee": assignee, "customer": customer,
+            "subject": "包装破损", "summary": "第3批产品到货时包装破损",
+            "claim": claim.map(|(amount, roles)| json!({"amount": amount, "currency": "CNY", "approvals_required": roles})),
+        }),
+    )
+}
+
+/// `staff.changed` as triage publishes it.
+pub fn staff_changed(user_id: &str, revision: i64, account: Value) -> Value {
+    let mut data = json!({
+        "user_id": user_id, "name": user_id, "email": null, "phone": null, "language": "zh-CN", "roles": [],
+        "department": null, "sites": [], "active": true, "revision": revision,
+    });
+    for (k, v) in account.as_object().unwrap() {
+        data[k] = v.clone();
+    }
+    envelope("staff.changed", data)
 }
 
 pub fn case_changed(case_id: Uuid, reference: &str, action: &str, detail: Value) -> Value {
