@@ -231,6 +231,33 @@ async fn claims_need_the_approvals_their_amount_requires_before_closing_as_accep
     }
     let (status, e) = act(&w, &s.head, &case, "close", json!({"outcome": "accepted"})).await;
     assert_eq!(status, 409, "unapproved claim cannot close as accepted: {e}");
+    // The case says who may decide the claim, and on what grounds it may be rejected.
+    let (_, for_mm) = get(&w, &s.marketing, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(
+        (
+            for_mm["may"]["approve_claim"].as_bool(),
+            for_mm["may"]["reject_claim"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    let (_, for_handler) = get(&w, &s.handler, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(
+        (
+            for_handler["may"]["approve_claim"].as_bool(),
+            for_handler["may"]["reject_claim"].as_bool()
+        ),
+        (Some(false), Some(true)),
+        "a handler of the case may reject it for a configured reason, not approve it"
+    );
+    let reasons: Vec<&str> = for_handler["claim_rejection_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["past_shelf_life", "not_our_product", "met_contract"]);
+    let (_, for_auditor) = get(&w, &s.auditor, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(for_auditor["may"]["reject_claim"], false);
     let approve = |t: String| {
         let w = &w;
         let case = case.clone();

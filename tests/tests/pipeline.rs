@@ -22,6 +22,26 @@ async fn feedback_becomes_a_routed_case_an_email_a_count_and_a_deadline() {
         assert!(registered.get(key).is_some(), "201 body lacks {key}");
     }
 
+    // Staff can tell a registered reference from a mistyped one (no content, no personal data).
+    let entry: Value = w
+        .get("intake", &format!("/api/v1/feedback/{reference}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (entry["reference"].as_str(), entry["channel"].as_str()),
+        (Some(reference.as_str()), Some("api"))
+    );
+    assert!(
+        entry.get("content").is_none() && entry.get("customer").is_none(),
+        "{entry}"
+    );
+    assert_eq!(
+        w.get("intake", "/api/v1/feedback/SH01-20000101-0000").await.status(),
+        404
+    );
+
     // Triage opened a case, classified and routed it, and explains why.
     let case: Value = w.wait_for_case(&reference).await;
     assert_eq!(case["category"], "product_quality");
@@ -143,6 +163,7 @@ async fn every_service_has_health_metrics_openapi_and_refuses_anonymous_staff_ca
         .unwrap();
     assert!(metrics.text().await.unwrap().contains("http_request_duration_seconds"));
     for (svc, path) in [
+        ("intake", "/api/v1/feedback/SH01-20260101-0001"),
         ("triage", "/api/v1/cases/SH01-20260101-0001"),
         ("reporting", "/api/v1/stats/daily"),
         ("scheduler", "/api/v1/cases/SH01-20260101-0001/deadlines"),

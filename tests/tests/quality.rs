@@ -137,6 +137,21 @@ async fn an_8d_report_is_written_verified_closed_and_sent_to_the_customer_and_ca
     let (status, saved) = call(&w, Method::PUT, &qe, &eight_d, Some(sections.clone())).await;
     assert_eq!(status, 200, "{saved}");
     assert_eq!(saved["version"], 1);
+    // The view says who may edit it and what D8 waits for, as data.
+    assert_eq!(saved["can_edit"], true);
+    assert!(saved["cause_categories"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("process")));
+    let codes: Vec<&str> = saved["missing_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"no_corrective_action"), "{codes:?}");
+    let (_, read_only) = call(&w, Method::GET, &agent, &eight_d, None).await;
+    assert_eq!(read_only["can_edit"], false, "an agent reads it only");
     // A second editor starting from version 0 is told, not silently overwritten.
     let (status, stale) = call(&w, Method::PUT, &qe, &eight_d, Some(sections)).await;
     assert_eq!((status, stale["error"]["code"].as_str()), (409, Some("stale_version")));
@@ -420,6 +435,16 @@ async fn an_adverse_event_report_is_approved_by_the_general_manager_before_it_is
     assert_eq!(draft["report"]["batch"], "B2026-10");
     assert_eq!(draft["report"]["onset"], "首次服用后2小时");
     assert_eq!(draft["missing"], json!(["patient_outcome"]));
+    assert_eq!(
+        (draft["can_edit"].as_bool(), draft["can_approve"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let (_, seen_by_gm) = call(&w, Method::GET, &gm, &path, None).await;
+    assert_eq!(
+        (seen_by_gm["can_edit"].as_bool(), seen_by_gm["can_approve"].as_bool()),
+        (Some(false), Some(false)),
+        "incomplete: nothing to approve yet"
+    );
 
     let (status, incomplete) = call(&w, Method::POST, &gm, &format!("{path}/approve"), None).await;
     assert_eq!(status, 409, "{incomplete}");

@@ -37,6 +37,7 @@ impl FromRef<AppState> for AuthKeys {
     info(title = "Intake", description = "Registers customer feedback from every channel."),
     paths(
         routes::feedback::register,
+        routes::feedback::registered,
         routes::feedback::status,
         routes::calls::cti_webhook,
         routes::calls::get_call,
@@ -101,6 +102,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
     };
     let router = Router::new()
         .route("/api/v1/feedback", post(routes::feedback::register))
+        .route("/api/v1/feedback/{reference}", get(routes::feedback::registered))
         .route("/api/v1/feedback/{reference}/status", get(routes::feedback::status))
         .route("/api/v1/cti/calls", post(routes::calls::cti_webhook))
         .route("/api/v1/calls/{call_id}", get(routes::calls::get_call))

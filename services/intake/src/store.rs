@@ -262,6 +262,22 @@ pub struct PublicStatus {
     pub channel: String,
 }
 
+/// A registered feedback's register entry as staff see it without its content: that it exists, when and how it
+/// came in, where it stands.
+pub async fn registered(pool: &PgPool, reference: &str) -> Result<Option<PublicStatus>, sqlx::Error> {
+    let row: Option<(String, String, DateTime<Utc>, String)> =
+        sqlx::query_as("SELECT reference, status, received_at, channel FROM feedback WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(reference, status, received_at, channel)| PublicStatus {
+        reference,
+        status,
+        received_at,
+        channel,
+    }))
+}
+
 pub async fn status(pool: &PgPool, reference: &str, token: &str) -> Result<Option<PublicStatus>, sqlx::Error> {
     let row: Option<(String, String, DateTime<Utc>, String)> = sqlx::query_as(
         "SELECT reference, status, received_at, channel FROM feedback

@@ -13,6 +13,7 @@ pub async fn merge(
     actor: &Actor,
     source: &store::LockedCase,
     target: &store::LockedCase,
+    reason: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let moved = sqlx::query("UPDATE case_reports SET case_id = $2, merged_from = $1 WHERE case_id = $1")
@@ -29,7 +30,7 @@ pub async fn merge(
         "duplicate_merged",
         &actor.id,
         at,
-        json!({ "case_id": source.id, "reference": source.reference, "reports": moved }),
+        json!({ "case_id": source.id, "reference": source.reference, "reports": moved, "reason": reason }),
         json!({ "report_count": [before, after] }),
     )
     .await

@@ -23,7 +23,9 @@ pub async fn lock(conn: &mut PgConnection, id_or_reference: &str) -> Result<Opti
     let row = sqlx::query(
         "SELECT id, reference, site, department, workflow, claim, feedback_id FROM cases
           WHERE id = $1 OR reference = $2
-             OR id = (SELECT case_id FROM case_reports WHERE reference = $2) FOR UPDATE",
+             OR id = (SELECT case_id FROM case_reports WHERE reference = $2)
+          -- A merged case's own reference is also a report of the case it was merged into: its own wins.
+          ORDER BY (id = $1 OR reference = $2) IS TRUE DESC LIMIT 1 FOR UPDATE",
     )
     .bind(Uuid::parse_str(id_or_reference).ok())
     .bind(id_or_reference)

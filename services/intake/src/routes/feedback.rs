@@ -87,6 +87,25 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
+/// Whether feedback with this reference is registered, when and through which channel (staff): the console tells
+/// "not triaged yet" from "no such reference" with it.
+#[utoipa::path(
+    get, path = "/api/v1/feedback/{reference}",
+    params(("reference" = String, Path)),
+    responses((status = 200, body = PublicStatus), (status = 401), (status = 404, description = "no such reference")),
+    security(("bearer" = []))
+)]
+pub async fn registered(
+    State(state): State<AppState>,
+    _staff: auth::Staff,
+    Path(reference): Path<String>,
+) -> Result<Json<PublicStatus>, ApiError> {
+    store::registered(&state.pool, reference.trim())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("feedback {reference}")))
+}
+
 /// The customer's own view of their feedback.
 #[utoipa::path(
     get, path = "/api/v1/feedback/{reference}/status",

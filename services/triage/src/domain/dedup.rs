@@ -29,6 +29,18 @@ pub fn same_problem(settings: &DedupSettings, new: &Report<'_>, existing: &Repor
             return Some(format!("same customer, order {a}"));
         }
     }
+    // Another batch (or order) named on both is another problem, however alike the words (a customer often
+    // writes the same sentence about each bad batch).
+    let differs = |a: Option<(&str, &str)>, b: Option<(&str, &str)>| {
+        a.zip(b).is_some_and(|(a, b)| !(eq(a.0, b.0) && eq(a.1, b.1)))
+    };
+    let other_order = new
+        .order_number
+        .zip(existing.order_number)
+        .is_some_and(|(a, b)| !eq(a, b));
+    if differs(new.product_batch, existing.product_batch) || other_order {
+        return None;
+    }
     let similarity = text_similarity(new.text, existing.text);
     (similarity >= settings.text_similarity).then(|| format!("same customer, text {:.0}% alike", similarity * 100.0))
 }
@@ -93,6 +105,21 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(same_problem(&S, &a, &other_batch), None);
+        let same_words_other_batch = Report {
+            text: "包装破损",
+            ..other_batch.clone()
+        };
+        assert_eq!(same_problem(&S, &a, &same_words_other_batch), None);
+        let same_words_other_order = Report {
+            order_number: Some("SO-2"),
+            ..c.clone()
+        };
+        assert_eq!(same_problem(&S, &c, &same_words_other_order), None);
+        let same_words_no_batch = Report {
+            product_batch: None,
+            ..a.clone()
+        };
+        assert!(same_problem(&S, &same_words_no_batch, &a).unwrap().contains("text"));
     }
 
     #[test]

@@ -20,6 +20,66 @@ pub enum Discipline {
     D8,
 }
 
+/// One thing D8 waits for (serialised with its `code`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Missing {
+    /// D1 names nobody.
+    NoTeam,
+    /// A section (D2–D7) is empty.
+    EmptySection { discipline: Discipline },
+    /// D4 has no root-cause category.
+    NoCauseCategory,
+    /// No D5 corrective action.
+    NoCorrectiveAction,
+    ActionNotDone {
+        action: Uuid,
+        discipline: Discipline,
+        description: String,
+    },
+    /// Done, but its effect not verified as effective.
+    ActionNotVerified {
+        action: Uuid,
+        discipline: Discipline,
+        description: String,
+    },
+}
+
+impl Missing {
+    /// In English words.
+    pub fn describe(&self) -> String {
+        let section = |d: &Discipline| match d {
+            Discipline::D2 => "D2: problem description",
+            Discipline::D3 => "D3: containment",
+            Discipline::D4 => "D4: root cause",
+            Discipline::D5 => "D5: corrective actions",
+            Discipline::D6 => "D6: implementation and verification",
+            Discipline::D7 => "D7: prevention",
+            _ => "a section",
+        };
+        match self {
+            Missing::NoTeam => "D1: no team member".to_owned(),
+            Missing::EmptySection { discipline } => format!("{} is empty", section(discipline)),
+            Missing::NoCauseCategory => "D4: no root-cause category chosen".to_owned(),
+            Missing::NoCorrectiveAction => "D5: no corrective action".to_owned(),
+            Missing::ActionNotDone {
+                discipline,
+                description,
+                ..
+            } => {
+                format!("{discipline:?} action \"{description}\" is not done")
+            }
+            Missing::ActionNotVerified {
+                discipline,
+                description,
+                ..
+            } => {
+                format!("{discipline:?} action \"{description}\" has no effective verification")
+            }
+        }
+    }
+}
+
 impl Discipline {
     /// The disciplines that carry actions with owners and due dates.
     pub const WITH_ACTIONS: [Discipline; 4] = [Discipline::D3, Discipline::D5, Discipline::D6, Discipline::D7];
@@ -258,38 +318,48 @@ impl EightD {
         Ok(next)
     }
 
-    /// What D8 still waits for; empty when the report may close.
+    /// What D8 still waits for, in words (English, for the API's messages); empty when the report may close.
     pub fn missing(&self) -> Vec<String> {
+        self.missing_items().iter().map(Missing::describe).collect()
+    }
+
+    /// What D8 still waits for, as data a user interface can word in any language.
+    pub fn missing_items(&self) -> Vec<Missing> {
         let mut missing = Vec::new();
         if self.team.is_empty() {
-            missing.push("D1: no team member".to_owned());
+            missing.push(Missing::NoTeam);
         }
         for (d, value) in [
-            ("D2: problem description", &self.problem),
-            ("D3: containment", &self.containment),
-            ("D4: root cause", &self.root_cause),
-            ("D5: corrective actions", &self.corrective),
-            ("D6: implementation and verification", &self.verification),
-            ("D7: prevention", &self.prevention),
+            (Discipline::D2, &self.problem),
+            (Discipline::D3, &self.containment),
+            (Discipline::D4, &self.root_cause),
+            (Discipline::D5, &self.corrective),
+            (Discipline::D6, &self.verification),
+            (Discipline::D7, &self.prevention),
         ] {
             if value.is_empty() {
-                missing.push(format!("{d} is empty"));
+                missing.push(Missing::EmptySection { discipline: d });
             }
         }
         if self.cause_category.is_empty() {
-            missing.push("D4: no root-cause category chosen".to_owned());
+            missing.push(Missing::NoCauseCategory);
         }
         if !self.actions.iter().any(|a| a.discipline == Discipline::D5) {
-            missing.push("D5: no corrective action".to_owned());
+            missing.push(Missing::NoCorrectiveAction);
         }
         for a in &self.actions {
             if a.done_at.is_none() {
-                missing.push(format!("{:?} action \"{}\" is not done", a.discipline, a.description));
+                missing.push(Missing::ActionNotDone {
+                    action: a.id,
+                    discipline: a.discipline,
+                    description: a.description.clone(),
+                });
             } else if !a.is_verified_effective() {
-                missing.push(format!(
-                    "{:?} action \"{}\" has no effective verification",
-                    a.discipline, a.description
-                ));
+                missing.push(Missing::ActionNotVerified {
+                    action: a.id,
+                    discipline: a.discipline,
+                    description: a.description.clone(),
+                });
             }
         }
         missing

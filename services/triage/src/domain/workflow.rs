@@ -184,6 +184,9 @@ pub enum Action {
     /// Records this case once more under the case it duplicates (003 篇6 §1.12).
     Merge {
         into_case: Uuid,
+        /// Why it duplicates that case (kept in both cases' history).
+        #[serde(default)]
+        reason: Option<String>,
     },
 }
 
@@ -631,7 +634,7 @@ pub fn apply(
                 next.validity = None;
             }
         }
-        Action::Merge { into_case } => {
+        Action::Merge { into_case, .. } => {
             if *into_case == state.id || into_case.is_nil() {
                 return Err(WorkflowError::Invalid("a case cannot be merged into itself".into()));
             }
@@ -914,6 +917,7 @@ mod tests {
             },
             ActionKind::Merge => Action::Merge {
                 into_case: Uuid::from_u128(42),
+                reason: Some("the same batch".into()),
             },
         }
     }
@@ -1113,8 +1117,20 @@ mod tests {
                 reason: "same".into(),
             },
         );
-        invalid(&inp, Action::Merge { into_case: case_id() });
-        invalid(&inp, Action::Merge { into_case: Uuid::nil() });
+        invalid(
+            &inp,
+            Action::Merge {
+                into_case: case_id(),
+                reason: None,
+            },
+        );
+        invalid(
+            &inp,
+            Action::Merge {
+                into_case: Uuid::nil(),
+                reason: None,
+            },
+        );
         invalid(
             &inp,
             Action::ExtendDeadline {
@@ -1329,7 +1345,7 @@ mod tests {
             1 => arb_text().prop_map(|reason| Action::Reject { reason }),
             2 => arb_text().prop_map(|reason| Action::Reopen { reason }),
             1 => prop_oneof![Just(case_id()), Just(Uuid::from_u128(7)), Just(Uuid::nil())]
-                .prop_map(|into_case| Action::Merge { into_case }),
+                .prop_map(|into_case| Action::Merge { into_case, reason: None }),
         ]
     }
 

@@ -28,6 +28,15 @@ pub async fn handle(
     event: &Envelope<FeedbackReceivedV1>,
 ) -> Result<(), HandlerError> {
     let f = &event.data;
+    // The same feedback under another event id (a replay) is recorded already, as a case's first report or as
+    // a linked one — even once that case is finished or the report was merged or split elsewhere.
+    let recorded: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM case_reports WHERE feedback_id = $1)")
+        .bind(f.feedback_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if recorded {
+        return Ok(());
+    }
     if let Some(case) = open_case_for_same_problem(settings, conn, f).await? {
         return link_duplicate(conn, event, case).await;
     }

@@ -13,7 +13,8 @@ pub async fn handle(conn: &mut PgConnection, event: &Envelope<NotificationFailed
     let n = &event.data;
     let case_id: Option<Uuid> = sqlx::query_scalar(
         "SELECT id FROM cases WHERE id = $1 OR reference = $2
-             OR id = (SELECT case_id FROM case_reports WHERE reference = $2) LIMIT 1",
+             OR id = (SELECT case_id FROM case_reports WHERE reference = $2)
+          ORDER BY (id = $1 OR reference = $2) IS TRUE DESC LIMIT 1",
     )
     .bind(n.case_id)
     .bind(n.case_reference.as_deref())

@@ -83,7 +83,7 @@ pub async fn act(
     workflow::authorize(&actor, kind, &case.department, &case.site).map_err(auth::AuthError::Forbidden)?;
     // What the pure workflow cannot know: the other case of a merge, the people, the clocks, the claim.
     let merge_target = match &action {
-        Action::Merge { into_case } if workflow::is_legal(case.state.status, kind) => {
+        Action::Merge { into_case, .. } if workflow::is_legal(case.state.status, kind) => {
             Some(merge_target(&mut tx, &actor, &case, *into_case).await?)
         }
         _ => None,
@@ -102,8 +102,8 @@ pub async fn act(
         } if workflow::is_legal(case.state.status, kind) => {
             valid_classification(&state, class, category, severity)?;
         }
-        Action::ExtendDeadline { clock, .. } if workflow::is_legal(case.state.status, kind) => {
-            running_clock(&mut tx, &case, clock).await?;
+        Action::ExtendDeadline { clock, new_due, .. } if workflow::is_legal(case.state.status, kind) => {
+            running_clock(&mut tx, &case, clock, *new_due).await?;
         }
         Action::Close { outcome } if workflow::is_legal(case.state.status, kind) => {
             if let Some(claim) = &case.claim {
@@ -161,8 +161,8 @@ pub async fn act(
         },
     )
     .await?;
-    if let Some(target) = merge_target {
-        merges::merge(&mut tx, &actor, &case, &target, now).await?;
+    if let (Some(target), Action::Merge { reason, .. }) = (merge_target, &action) {
+        merges::merge(&mut tx, &actor, &case, &target, reason.as_deref(), now).await?;
     }
     if let (Action::Reopen { .. }, Some(target)) = (&action, case.state.merged_into) {
         merges::unmerge(&mut tx, &actor, &case, target, now).await?;
@@ -222,25 +222,49 @@ async fn merge_target(
 }
 
 /// The clock an extension names must be one of the case's clocks still counting (triage's copy of the
-/// scheduler's, `deadline.changed`): extending anything else would tell the customer a date nothing keeps.
-async fn running_clock(conn: &mut sqlx::PgConnection, case: &store::LockedCase, clock: &str) -> Result<(), ApiError> {
-    let counting: Vec<String> =
-        sqlx::query_scalar("SELECT clock FROM case_clocks WHERE case_id = $1 AND stopped_at IS NULL ORDER BY due_at")
-            .bind(case.id)
-            .fetch_all(&mut *conn)
-            .await?;
-    if counting.iter().any(|c| c == clock.trim()) {
-        return Ok(());
+/// scheduler's, `deadline.changed`), not yet past its due time (a deadline is extended before it passes, 001
+/// §5.3), and the new due time must be later than the clock's: the scheduler extends nothing else, and the
+/// customer would be told a date nothing keeps.
+async fn running_clock(
+    conn: &mut sqlx::PgConnection,
+    case: &store::LockedCase,
+    clock: &str,
+    new_due: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    let counting: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT clock, due_at FROM case_clocks WHERE case_id = $1 AND stopped_at IS NULL ORDER BY due_at",
+    )
+    .bind(case.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let now = chrono::Utc::now();
+    match counting.iter().find(|(c, _)| c == clock.trim()) {
+        Some((_, due)) if *due <= now => Err(ApiError::invalid(
+            "clock",
+            format!("`{clock}` was due {due} and cannot be extended any more"),
+        )),
+        Some((_, due)) if new_due <= *due => Err(ApiError::invalid(
+            "new_due",
+            format!("`{clock}` is due {due}; an extension must be later"),
+        )),
+        Some(_) => Ok(()),
+        None => {
+            let running: Vec<&str> = counting
+                .iter()
+                .filter(|(_, due)| *due > now)
+                .map(|(c, _)| c.as_str())
+                .collect();
+            let known = if running.is_empty() {
+                "none is running".to_owned()
+            } else {
+                format!("running: {}", running.join(", "))
+            };
+            Err(ApiError::invalid(
+                "clock",
+                format!("`{clock}` is not a running deadline of this case ({known})"),
+            ))
+        }
     }
-    let known = if counting.is_empty() {
-        "none is running".to_owned()
-    } else {
-        format!("running: {}", counting.join(", "))
-    };
-    Err(ApiError::invalid(
-        "clock",
-        format!("`{clock}` is not a running deadline of this case ({known})"),
-    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        access, split,
+        access, claims, revisit, split,
         workflow::{self, Actor, CaseState},
     },
     startup::AppState,
@@ -90,6 +90,22 @@ pub struct CaseDetail {
     /// adverse event).
     #[schema(value_type = Vec<String>)]
     pub involved_roles: Value,
+    /// What this user may do besides `allowed_actions`, so that a user interface offers nothing it would refuse.
+    pub may: Permissions,
+    /// The configured grounds for rejecting the case's claim (code and labels), when it has one.
+    #[schema(value_type = Vec<Object>)]
+    pub claim_rejection_reasons: Vec<crate::domain::claims::RejectionReason>,
+}
+
+/// What the user may do with the case's claim and revisits now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Permissions {
+    pub approve_claim: bool,
+    pub reject_claim: bool,
+    pub schedule_revisit: bool,
+    /// Why a revisit cannot be scheduled (anonymous customer, the customer declined calls, no role, another
+    /// site), when it cannot.
+    pub schedule_revisit_refused: Option<String>,
 }
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -160,7 +176,8 @@ pub async fn load_detail(
         "SELECT {SUMMARY_COLUMNS}, content, customer, details, decided_by, workflow, claim, complained_about,
                 involved_roles
            FROM cases WHERE id = $1 OR reference = $2
-             OR id = (SELECT case_id FROM case_reports WHERE reference = $2)"
+             OR id = (SELECT case_id FROM case_reports WHERE reference = $2)
+          ORDER BY (id = $1 OR reference = $2) IS TRUE DESC LIMIT 1"
     ))
     .bind(Uuid::parse_str(id).ok())
     .bind(id)
@@ -202,6 +219,7 @@ pub async fn load_detail(
     .fetch_all(&state.pool)
     .await?;
     let allowed_actions = current
+        .as_ref()
         .map(|s| {
             workflow::legal_actions(s.status)
                 .into_iter()
@@ -210,6 +228,23 @@ pub async fn load_detail(
                 .collect()
         })
         .unwrap_or_default();
+    let claim: Option<claims::Claim> = row.claim.clone().and_then(|c| serde_json::from_value(c).ok());
+    let open = current.as_ref().is_some_and(|s| s.status.is_open());
+    let (department, site) = (&row.summary.department, &row.summary.site);
+    let undecided = claim.as_ref().filter(|c| c.rejection.is_none() && open);
+    let may = Permissions {
+        approve_claim: undecided.is_some_and(|c| c.missing_approvals().iter().any(|r| actor.has(*r))),
+        reject_claim: undecided
+            .is_some_and(|c| claims::authorize(&actor, c, "claim_rejected", department, site).is_ok()),
+        schedule_revisit: false,
+        schedule_revisit_refused: None,
+    };
+    let may = revisit_permission(state, &actor, &row, may).await?;
+    let claim_rejection_reasons = if claim.is_some() {
+        state.settings.claims.rejection_reasons.clone()
+    } else {
+        vec![]
+    };
     let (customer, details) = if access::sees_personal_data(&actor, &state.settings.privacy.unmasked_roles) {
         (row.customer, row.details)
     } else {
@@ -230,7 +265,38 @@ pub async fn load_detail(
         quality,
         complained_about: row.complained_about,
         involved_roles: row.involved_roles,
+        may,
+        claim_rejection_reasons,
     })
+}
+
+/// Whether the user may schedule a revisit of the case by hand (`POST /api/v1/revisits`), and why not.
+async fn revisit_permission(
+    state: &AppState,
+    actor: &Actor,
+    row: &DetailRow,
+    mut may: Permissions,
+) -> Result<Permissions, ApiError> {
+    let site = &row.summary.site;
+    let refused = if let Err(why) = revisit::may_record(&state.settings.revisit, actor, None, "") {
+        Some(why)
+    } else if !(actor.sites.is_empty() || actor.sites.iter().any(|s| s == site)) {
+        Some(format!("{} does not work for site {site}", actor.id))
+    } else if row.customer["anonymous"].as_bool().unwrap_or(false)
+        || (row.customer["phone"].as_str().is_none_or(str::is_empty)
+            && row.customer["email"].as_str().is_none_or(str::is_empty))
+    {
+        Some("anonymous feedback gets no revisit (003 篇6 §1.13)".to_owned())
+    } else if crate::revisits::is_do_not_call(&mut *state.pool.acquire().await?, row.customer["contact_key"].as_str())
+        .await?
+    {
+        Some("the customer declined revisits".to_owned())
+    } else {
+        None
+    };
+    may.schedule_revisit = refused.is_none();
+    may.schedule_revisit_refused = refused;
+    Ok(may)
 }
 
 async fn quality_summary(pool: &sqlx::PgPool, case_id: Uuid) -> Result<Value, sqlx::Error> {

@@ -127,17 +127,38 @@ pub struct EightDView {
     pub version: i32,
     pub closed: bool,
     pub report: EightD,
-    /// What D8 still waits for.
+    /// What D8 still waits for, in English words.
     pub missing: Vec<String>,
+    /// The same as data (`code`, `discipline`, `action`, `description`), for wording it in any language.
+    pub missing_items: Vec<crate::domain::eight_d::Missing>,
+    /// Whether this user may edit it (the case's category takes an 8D, the user holds an editor role and may
+    /// act on the case, and the report is not closed).
+    pub can_edit: bool,
+    /// The root-cause categories D4 chooses from (`[quality.eight_d] cause_categories`).
+    pub cause_categories: Vec<String>,
 }
 
-fn eight_d_view(case: &LockedCase, version: i32, report: EightD) -> EightDView {
+fn eight_d_view(
+    state: &AppState,
+    actor: &Actor,
+    case: &LockedCase,
+    category: &str,
+    version: i32,
+    report: EightD,
+) -> EightDView {
+    let settings = &state.settings.quality.eight_d;
+    let can_edit = settings.categories.iter().any(|c| c == category)
+        && may_edit(actor, &settings.editor_roles, case, "8D report").is_ok()
+        && report.closure.is_none();
     EightDView {
         case_id: case.id,
         reference: case.reference.clone(),
         version,
         closed: report.closure.is_some(),
         missing: report.missing(),
+        missing_items: report.missing_items(),
+        can_edit,
+        cause_categories: settings.cause_categories.clone(),
         report,
     }
 }
@@ -205,7 +226,7 @@ async fn change_eight_d(
     tx.commit().await?;
     state.outbox.notify();
     tracing::info!(case = %case.reference, action, actor = %actor.id, "8D report changed");
-    Ok(eight_d_view(&case, version, next))
+    Ok(eight_d_view(state, &actor, &case, &facts.category, version, next))
 }
 
 async fn read_case(state: &AppState, staff: &auth::Staff, id: &str) -> Result<(LockedCase, CaseFacts), ApiError> {
@@ -226,9 +247,17 @@ pub async fn get_eight_d(
     staff: auth::Staff,
     Path(id): Path<String>,
 ) -> Result<Json<EightDView>, ApiError> {
-    let (case, _) = read_case(&state, &staff, &id).await?;
+    let (case, facts) = read_case(&state, &staff, &id).await?;
     let (report, version) = load_eight_d(&mut *state.pool.acquire().await?, case.id).await?;
-    Ok(Json(eight_d_view(&case, version, report)))
+    let actor = Actor::from(&staff.0);
+    Ok(Json(eight_d_view(
+        &state,
+        &actor,
+        &case,
+        &facts.category,
+        version,
+        report,
+    )))
 }
 
 /// The body of an edit (documentation only; parsed by `versioned`): `version`, the one the editor started
@@ -454,7 +483,14 @@ pub async fn send_eight_d(
     .await?;
     tx.commit().await?;
     state.outbox.notify();
-    Ok(Json(eight_d_view(&case, version, report)))
+    Ok(Json(eight_d_view(
+        &state,
+        &actor,
+        &case,
+        &facts.category,
+        version,
+        report,
+    )))
 }
 
 // ------------------------------------------------------------------------------- regulator report
@@ -467,6 +503,10 @@ pub struct RegulatorView {
     pub version: i32,
     pub report: RegulatorReport,
     pub missing: Vec<&'static str>,
+    /// What this user may do with it now (the domain's own checks, tried without changing anything).
+    pub can_edit: bool,
+    pub can_approve: bool,
+    pub can_submit: bool,
 }
 
 async fn load_regulator(
@@ -496,12 +536,24 @@ async fn load_regulator(
     }
 }
 
-fn regulator_view(case: &LockedCase, version: i32, report: RegulatorReport) -> RegulatorView {
+fn regulator_view(
+    state: &AppState,
+    actor: &Actor,
+    case: &LockedCase,
+    version: i32,
+    report: RegulatorReport,
+) -> RegulatorView {
+    let settings = &state.settings.quality.regulator;
+    let in_reach = access::can_read(actor, &case.department, &case.site).is_ok();
+    let now = Utc::now();
     RegulatorView {
         case_id: case.id,
         reference: case.reference.clone(),
         version,
         missing: report.missing(),
+        can_edit: in_reach && report.edit(settings, actor, ReportPatch::default()).is_ok(),
+        can_approve: in_reach && report.approve(settings, actor, now).is_ok(),
+        can_submit: in_reach && report.submit(settings, actor, "-", now).is_ok(),
         report,
     }
 }
@@ -550,7 +602,7 @@ async fn change_regulator(
     tx.commit().await?;
     state.outbox.notify();
     tracing::info!(case = %case.reference, action, actor = %actor.id, "regulator report changed");
-    Ok(regulator_view(&case, version, next))
+    Ok(regulator_view(state, &actor, &case, version, next))
 }
 
 /// The adverse event's regulator report (a draft prepared from the case until someone saves it).
@@ -570,7 +622,8 @@ pub async fn get_regulator_report(
         &facts,
     )
     .await?;
-    Ok(Json(regulator_view(&case, version, report)))
+    let actor = Actor::from(&staff.0);
+    Ok(Json(regulator_view(&state, &actor, &case, version, report)))
 }
 
 /// The body of an edit (documentation only; parsed by `versioned`): `version`, the one the editor started
