@@ -2,10 +2,13 @@
 //! by the case list's seeding (`case_list::seed`), the scheduler gets the clocks of the newest cases
 //! (copied from a real case that went through the pipeline), triage the revisits of the closed cases and
 //! a staff directory; then the console (release binary) is timed over loopback as the users see it —
-//! "My work" (default, filtered, overdue, full text, a handler's department and own cases), a case page,
-//! the revisit queue and administration: median and maximum of 20 requests each, after 2 warm-ups.
-//! The dashboard is left out: its figures come from reporting's read models, which this mode does not
-//! seed (`--read-models-only` measures those).
+//! "My work" (nearest deadline first over the open cases: default, its second page, filtered, overdue, full
+//! text, a handler's department and own cases), a case page, the revisit queue, administration, the
+//! dashboard, a monthly report and the phone intake form: median and maximum of 20 requests each, after 2
+//! warm-ups. The open cases get a next deadline (triage's `next_due_at`, which the scheduler's
+//! `deadline.changed` keeps), one in fourteen of them past due. The dashboard and the report are timed
+//! over reporting's read models as the pipeline left them (this mode does not seed them;
+//! `--read-models-only` measures reporting's side over a million cases).
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -116,6 +119,24 @@ async fn seed_revisits(stack: &Stack, cases: i64) -> anyhow::Result<u64> {
     Ok(rows)
 }
 
+/// The next deadline of every open seeded case (what triage keeps from the scheduler's `deadline.changed`):
+/// spread over the two weeks from a day ago, so one in fourteen is past due.
+async fn seed_next_deadlines(stack: &Stack) -> anyhow::Result<u64> {
+    let pool = stack.pool("triage").await?;
+    let rows = sqlx::query(
+        "UPDATE cases SET next_due_at = now() + make_interval(mins => (substr(reference, 7)::bigint * 7919 % 20160)::int - 1440),
+                next_due_clock = (ARRAY['first_reply','handling_result','eight_d_reply'])[1 + substr(reference, 7)::int % 3]
+          WHERE reference LIKE 'BENCH-%' AND status NOT IN ('closed', 'rejected')",
+    )
+    .execute(&pool)
+    .await
+    .context("seeding the next deadlines")?
+    .rows_affected();
+    sqlx::query("ANALYZE cases").execute(&pool).await?;
+    pool.close().await;
+    Ok(rows)
+}
+
 /// The seeded cases' assignees `h0`…`h39` (handlers of the case's department, as `i % 40` and `i % 4`
 /// fall) and 460 more staff, all with the development administrator's password.
 async fn seed_staff(stack: &Stack) -> anyhow::Result<u64> {
@@ -215,6 +236,7 @@ pub async fn figures(stack: &mut Stack, token: &str, cases: i64, figures: &mut F
     let clocks = seed_clocks(stack, &case_id, clock_cases).await?;
     let revisits = seed_revisits(stack, cases).await?;
     let staff = seed_staff(stack).await?;
+    let deadlines = seed_next_deadlines(stack).await?;
     // The seeded rows have no workflow state (the case list never reads it); the seeded case whose page
     // is timed gets the real case's.
     sqlx::query("UPDATE cases SET workflow = (SELECT workflow FROM cases WHERE id = $1::uuid) WHERE reference = $2")
@@ -225,6 +247,7 @@ pub async fn figures(stack: &mut Stack, token: &str, cases: i64, figures: &mut F
     figures.insert("console_cases".into(), json!(cases));
     figures.insert("console_clocks".into(), json!(clocks));
     figures.insert("console_revisits".into(), json!(revisits));
+    figures.insert("console_open_cases_with_deadline".into(), json!(deadlines));
     figures.insert("console_staff".into(), json!(staff + 1));
     figures.insert(
         "console_seed_seconds".into(),
@@ -236,10 +259,30 @@ pub async fn figures(stack: &mut Stack, token: &str, cases: i64, figures: &mut F
     let admin = sign_in(&http, &console, "admin").await?;
     // h0: a handler of the quality department at sh01, the assignee of one seeded case in forty.
     let handler = sign_in(&http, &console, "h0").await?;
+    // staff0040: an agent (takes calls).
+    let agent = sign_in(&http, &console, "staff0040").await?;
+    // The second page of "My work" by deadline: where the first page's link leads.
+    let first = http
+        .get(format!("{console}/work"))
+        .header("cookie", &admin)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let second_page = next_page(&first).context("a second page of My work")?;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
 
     let case_page = format!("/cases/{reference}");
     let pages: Vec<(&str, &String, String, &str)> = vec![
         ("work_default", &admin, "/work".into(), "id=\"work\""),
+        ("work_due_second_page", &admin, second_page, "id=\"work\""),
+        // Every status, by deadline (closed cases have none: after the open ones).
+        (
+            "work_due_all_statuses",
+            &admin,
+            "/work?status=all".into(),
+            "id=\"work\"",
+        ),
         // One case in eight: in progress (all at bj01).
         (
             "work_filtered",
@@ -279,6 +322,14 @@ pub async fn figures(stack: &mut Stack, token: &str, cases: i64, figures: &mut F
         ("revisit_queue", &admin, "/revisits".into(), "</main>"),
         ("revisit_queue_all", &admin, "/revisits?all=true".into(), "</main>"),
         ("admin", &admin, "/admin".into(), "id=\"staff-list\""),
+        ("dashboard", &admin, "/dashboard".into(), "id=\"month-total\""),
+        (
+            "report_monthly",
+            &admin,
+            format!("/reports?kind=monthly&period={month}"),
+            "id=\"report-total\"",
+        ),
+        ("intake_form", &agent, "/intake/phone".into(), "id=\"register\""),
     ];
     for (name, cookie, path, expect) in pages {
         let (median, max) = time_page(&http, &console, cookie, &path, expect)
@@ -290,7 +341,16 @@ pub async fn figures(stack: &mut Stack, token: &str, cases: i64, figures: &mut F
     }
     figures.insert(
         "console_note".into(),
-        json!("dashboard not measured: reporting's read models are not seeded in this mode"),
+        json!("dashboard and report over reporting's read models as the pipeline left them (not seeded in this mode)"),
     );
     Ok(())
+}
+
+/// The `href` of the page's "next page" link, unescaped.
+fn next_page(html: &str) -> Option<String> {
+    let at = html.find("id=\"next-page\"")?;
+    let tag = &html[at..at + html[at..].find('>')?];
+    let href = &tag[tag.find("href=\"")? + 6..];
+    let href = &href[..href.find('"')?];
+    Some(href.replace("&#x2f;", "/").replace("&amp;", "&"))
 }

@@ -160,6 +160,36 @@ impl Backend {
         serde_json::from_slice(&body).map_err(|e| BackendError::Unexpected(service, e.to_string()))
     }
 
+    /// A GET whose body the caller reads as it arrives (long downloads), with its own time limit; a refusal
+    /// is read here as for every other call.
+    pub async fn get_streamed(
+        &self,
+        service: Service,
+        path: &str,
+        query: &[(&str, String)],
+        token: &str,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, BackendError> {
+        let response = self
+            .http
+            .get(self.url(service, path))
+            .query(query)
+            .bearer_auth(token)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| {
+                tracing::warn!(service = service.name(), error = %e, "backend not reachable");
+                BackendError::Unavailable(service)
+            })?;
+        let status = response.status().as_u16();
+        if status < 400 {
+            return Ok(response);
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        Err(refusal(service, status, &body))
+    }
+
     /// Whether `service` answers its liveness probe.
     pub async fn live(&self, service: Service) -> bool {
         self.http

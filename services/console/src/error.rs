@@ -3,7 +3,7 @@
 //! error becomes a bare response carrying an [`ErrorView`]; the `render_errors` layer turns it into
 //! the HTML error page in the user's language.
 use axum::{
-    http::{header, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 
@@ -27,6 +27,11 @@ pub enum AppError {
     #[error("{0}")]
     Internal(String),
 }
+
+/// Marks a response whose session must be dropped; the `render_errors` layer, which knows whether the
+/// cookie is `Secure`, sets the clearing cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClearSession;
 
 /// What the error page shows: a text key of `i18n`, and the backend's explanation when it has one.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,9 +104,7 @@ impl IntoResponse for AppError {
                 let mut response =
                     Redirect::to(&format!("/login?next={}", crate::render::encode(&next))).into_response();
                 // An expired token: drop the session too.
-                response
-                    .headers_mut()
-                    .insert(header::SET_COOKIE, crate::session::clear_cookie(false));
+                response.extensions_mut().insert(ClearSession);
                 response
             }
         }
@@ -165,7 +168,8 @@ mod tests {
         }
         .into_response();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        assert_eq!(r.headers()[header::LOCATION], "/login?next=%2Fcases%2FX-1");
+        assert_eq!(r.headers()[axum::http::header::LOCATION], "/login?next=%2Fcases%2FX-1");
+        assert_eq!(r.extensions().get::<ClearSession>(), Some(&ClearSession));
         assert_eq!(
             AppError::from(CsrfError::Missing).into_response().status(),
             StatusCode::FORBIDDEN

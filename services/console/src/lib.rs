@@ -6,6 +6,7 @@ pub mod backend;
 pub mod charts;
 pub mod csrf;
 pub mod error;
+pub mod exports;
 pub mod i18n;
 pub mod pages;
 pub mod render;

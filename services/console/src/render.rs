@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::{
     backend::Backend,
     csrf,
-    error::{AppError, ErrorView},
+    error::{AppError, ClearSession, ErrorView},
     i18n::{self, Lang},
     session::{self, Session},
     settings::Settings,
@@ -30,6 +30,8 @@ pub struct AppState {
     pub keys: AuthKeys,
     pub tz: chrono_tz::Tz,
     pub default_lang: Lang,
+    /// Report exports in progress or ready for download (this process's memory).
+    pub exports: crate::exports::Exports,
 }
 
 impl AppState {
@@ -154,6 +156,8 @@ impl Fields {
 
 /// Roles that may use the administration screens.
 pub const ADMINS: &[Role] = &[Role::Administrator];
+/// Roles that may read the administration screens (auditors read only).
+pub const ADMIN_READERS: &[Role] = &[Role::Administrator, Role::Auditor];
 
 impl AppState {
     /// Renders `template` with the shared context (texts, user, CSRF token, language switch) and `extra`.
@@ -172,6 +176,11 @@ impl AppState {
                 json!({ "id": u.sub, "name": u.name, "roles": u.roles, "department": u.department, "sites": u.sites }),
             );
             context.insert("is_admin".into(), json!(u.has_any(ADMINS)));
+            context.insert("sees_admin".into(), json!(u.has_any(ADMIN_READERS)));
+            context.insert(
+                "takes_calls".into(),
+                json!(u.has_any(&self.settings.console.phone_intake_roles)),
+            );
             let auditor_only = u.roles.iter().all(|r| *r == Role::Auditor);
             context.insert("is_auditor_only".into(), json!(auditor_only));
             let revisits = u.has_any(&self.settings.console.revisit_roles);
@@ -201,24 +210,65 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        ),
-    );
+    // A handler may set a narrower policy of its own (reporting's printable page).
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ));
     response
 }
 
-/// Turns an [`ErrorView`] left by a handler into the error page in the user's language.
+/// Turns an [`ErrorView`] left by a handler — or a plain-text refusal of the framework (a query, form or
+/// path that does not parse, a wrong content type, a wrong method) — into the error page in the user's
+/// language, and drops the session where a handler asked for it ([`ClearSession`]) with the right flags.
 pub async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let ctx = Ctx::from_parts(&parts, &state);
-    let response = next.run(Request::from_parts(parts, body)).await;
-    let Some(view) = response.extensions().get::<ErrorView>().cloned() else {
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if response.extensions().get::<ClearSession>().is_some() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, session::clear_cookie(state.secure_cookie()));
+    }
+    if let Some(view) = response.extensions().get::<ErrorView>().cloned() {
+        return error_page(&state, &ctx, &view);
+    }
+    let Some(message_key) = rejection_key(&response) else {
         return response;
     };
-    error_page(&state, &ctx, &view)
+    let status = response.status();
+    // The framework's own words are for the log, not for the user.
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    tracing::info!(path = %ctx.here, status = status.as_u16(), rejection = %String::from_utf8_lossy(&body), "request refused");
+    error_page(
+        &state,
+        &ctx,
+        &ErrorView {
+            status,
+            message_key,
+            detail: None,
+        },
+    )
+}
+
+/// The text key for a refusal the framework answered in plain text (its extractors' rejections and
+/// "method not allowed"), or `None` for every other answer.
+pub fn rejection_key(response: &Response) -> Option<&'static str> {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.to_str().is_ok_and(|v| v.starts_with("text/plain")));
+    if !plain {
+        return None;
+    }
+    match response.status() {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => Some("err_bad_request"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::LENGTH_REQUIRED => Some("err_bad_form"),
+        StatusCode::PAYLOAD_TOO_LARGE => Some("err_too_large"),
+        StatusCode::METHOD_NOT_ALLOWED => Some("err_method"),
+        _ => None,
+    }
 }
 
 pub fn error_page(state: &AppState, ctx: &Ctx, view: &ErrorView) -> Response {

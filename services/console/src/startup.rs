@@ -36,10 +36,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("intake.html", include_str!("../templates/intake.html")),
     ("intake_done.html", include_str!("../templates/intake_done.html")),
     ("case.html", include_str!("../templates/case.html")),
+    ("eight_d.html", include_str!("../templates/eight_d.html")),
+    (
+        "eight_d_document.html",
+        include_str!("../templates/eight_d_document.html"),
+    ),
     ("revisits.html", include_str!("../templates/revisits.html")),
     ("revisit.html", include_str!("../templates/revisit.html")),
     ("dashboard.html", include_str!("../templates/dashboard.html")),
     ("reports.html", include_str!("../templates/reports.html")),
+    ("report_export.html", include_str!("../templates/report_export.html")),
     ("admin.html", include_str!("../templates/admin.html")),
     ("admin_staff.html", include_str!("../templates/admin_staff.html")),
 ];
@@ -65,6 +71,7 @@ pub fn state(settings: Settings) -> anyhow::Result<AppState> {
         templates: Arc::new(templates()),
         tz,
         default_lang: Lang::parse(&settings.console.default_language).unwrap_or(Lang::ZhCn),
+        exports: Default::default(),
         settings: Arc::new(settings),
     })
 }
@@ -81,6 +88,17 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/claim/{decision}", post(pages::case::claim))
         .route("/cases/{id}/act/{action}", post(pages::case::act))
         .route("/cases/{id}/revisit", post(pages::case::schedule_revisit))
+        .route("/cases/{id}/split", post(pages::case::split))
+        .route("/cases/{id}/regulator/{step}", post(pages::case::regulator))
+        .route("/cases/{id}/8d", get(pages::eight_d::page).post(pages::eight_d::save))
+        .route("/cases/{id}/8d/actions", post(pages::eight_d::add_action))
+        .route(
+            "/cases/{id}/8d/actions/{action}/{step}",
+            post(pages::eight_d::action_step),
+        )
+        .route("/cases/{id}/8d/close", post(pages::eight_d::close))
+        .route("/cases/{id}/8d/send", post(pages::eight_d::send))
+        .route("/cases/{id}/8d/document", get(pages::eight_d::document))
         .route("/revisits", get(pages::revisits::queue))
         .route("/revisits/{id}", get(pages::revisits::page))
         .route("/revisits/{id}/attempts", post(pages::revisits::attempt))
@@ -89,6 +107,9 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard", get(pages::dashboard::page))
         .route("/reports", get(pages::reports::page))
         .route("/reports/csv", get(pages::reports::csv))
+        .route("/reports/export", get(pages::reports::export))
+        .route("/reports/exports/{id}", get(pages::reports::job_page))
+        .route("/reports/exports/{id}/file", get(pages::reports::job_file))
         .route("/admin", get(pages::admin::page))
         .route("/admin/staff", post(pages::admin::create_staff))
         .route(

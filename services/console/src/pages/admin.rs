@@ -1,7 +1,6 @@
 //! Administration: the staff directory through triage's `/api/v1/staff` (list with filters, create,
 //! edit roles, department, sites, active, password — administrators; auditors read), and the rules in
 //! force with where each is configured.
-use auth::Role;
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
@@ -14,11 +13,24 @@ use crate::{
     backend::{BackendError, Service},
     error::{AppError, ErrorView},
     i18n::Lang,
-    render::{encode, error_page, AppState, Ctx, Fields, ADMINS},
+    render::{encode, error_page, AppState, Ctx, Fields, ADMINS, ADMIN_READERS},
 };
 
-/// Who may read the administration pages: administrators, and auditors (read only).
-const READERS: &[Role] = &[Role::Administrator, Role::Auditor];
+/// The languages staff get notifications in.
+const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
+
+/// Form fields of a staff account that triage may name in a refusal.
+const STAFF_FIELDS: [&str; 9] = [
+    "id",
+    "name",
+    "roles",
+    "department",
+    "sites",
+    "password",
+    "email",
+    "phone",
+    "language",
+];
 
 pub const ROLES: [&str; 9] = [
     "agent",
@@ -77,7 +89,7 @@ fn refusal(state: &AppState, ctx: &Ctx) -> Response {
 /// `Ok(None)` when the user may read administration, `Ok(Some(refusal page))` when not.
 fn readers_only(state: &AppState, ctx: &Ctx) -> Result<Option<Response>, AppError> {
     ctx.staff()?;
-    Ok((!ctx.has_any(READERS)).then(|| refusal(state, ctx)))
+    Ok((!ctx.has_any(ADMIN_READERS)).then(|| refusal(state, ctx)))
 }
 
 /// The staff list's filters, as given in the page's query (blank ones dropped, unknown values ignored).
@@ -238,21 +250,91 @@ async fn policies(state: &AppState, token: &str, lang: Lang) -> Option<Value> {
                     "ladder": c["ladder"], "escalation": escalation })
         })
         .collect();
-    let calendar = |name: String, c: &Value| {
+    let configured_in = p["configured_in"]
+        .as_str()
+        .unwrap_or("services/scheduler/config/default.toml");
+    let calendar = |name: String, section: String, c: &Value| {
         let hours: Vec<String> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
             .iter()
             .filter(|d| c["hours"][**d].as_array().is_some_and(|a| !a.is_empty()))
-            .map(|d| format!("{d} {}", list(&c["hours"][*d])))
+            .map(|d| format!("{} {}", lang.text(&format!("weekday_{d}")), list(&c["hours"][*d])))
             .collect();
+        let days = special_days(c, &format!("{configured_in} — {section}"), lang);
+        let holidays = days.iter().filter(|d| d["kind"] == "holiday").count();
         json!({ "name": name, "time_zone": c["time_zone"], "base": c["base_calendar"], "hours": hours,
-                "holidays": c["holidays"].as_array().map_or(0, Vec::len),
-                "makeup_days": c["makeup_days"].as_array().map_or(0, Vec::len) })
+                "days": days, "holidays": holidays, "makeup_days": days.len() - holidays,
+                "ics_files": c["ics_files"], "section": format!("{configured_in} — {section}") })
     };
-    let mut calendars = vec![calendar(lang.text("all_sites"), &p["calendars"]["default"])];
+    let mut calendars = vec![calendar(
+        lang.text("all_sites"),
+        "[calendar.default]".into(),
+        &p["calendars"]["default"],
+    )];
     if let Some(sites) = p["calendars"]["sites"].as_object() {
-        calendars.extend(sites.iter().map(|(site, c)| calendar(site.clone(), c)));
+        calendars.extend(
+            sites
+                .iter()
+                .map(|(site, c)| calendar(site.clone(), format!("[calendar.sites.{site}]"), c)),
+        );
     }
     Some(json!({ "clocks": clocks, "calendars": calendars, "configured_in": p["configured_in"] }))
+}
+
+/// Where the built-in calendars' dates are kept (`base_calendar`).
+const BASE_CALENDARS: &[(&str, &str)] = &[("cn", "shared/calendar/data/cn-2025-2026.toml")];
+
+/// A bilingual name of the data ("国庆节 National Day") in `lang`.
+pub fn day_name(name: &str, lang: Lang) -> String {
+    match name.split_once(' ') {
+        Some((zh, en)) if zh.chars().any(|c| c as u32 >= 0x3400) && en.is_ascii() => match lang {
+            Lang::ZhCn => zh.to_owned(),
+            Lang::En => en.to_owned(),
+        },
+        _ => name.to_owned(),
+    }
+}
+
+/// Every holiday (consecutive days as one range) and make-up working day of a calendar, by date, each with
+/// where it is configured: the built-in base calendar's data file, or the calendar's own section (`own`).
+pub fn special_days(c: &Value, own: &str, lang: Lang) -> Vec<Value> {
+    let mut days: Vec<(String, Value)> = vec![];
+    let base = c["base_calendar"].as_str();
+    if let Some((_, file)) = BASE_CALENDARS.iter().find(|(b, _)| Some(*b) == base) {
+        let data = calendar::china::special_days();
+        let source = format!("{file} (base_calendar = \"{}\")", base.unwrap_or_default());
+        for (name, first, last) in data.holiday_ranges() {
+            days.push((
+                first.to_string(),
+                json!({ "kind": "holiday", "from": first.to_string(), "to": (last != first).then(|| last.to_string()),
+                        "name": day_name(name, lang), "source": source }),
+            ));
+        }
+        for (date, day) in data.iter().filter(|(_, d)| !d.is_holiday()) {
+            days.push((
+                date.to_string(),
+                json!({ "kind": "makeup", "from": date.to_string(), "to": null,
+                        "name": day.name().map(|n| day_name(n, lang)), "source": source }),
+            ));
+        }
+    }
+    for h in c["holidays"].as_array().into_iter().flatten() {
+        let from = h["start"].as_str().unwrap_or_default().to_owned();
+        days.push((
+            from.clone(),
+            json!({ "kind": "holiday", "from": from, "to": h["end"].as_str().filter(|e| *e != from),
+                    "name": h["name"].as_str().map(|n| day_name(n, lang)), "source": own }),
+        ));
+    }
+    for m in c["makeup_days"].as_array().into_iter().flatten() {
+        let date = m["date"].as_str().unwrap_or_default().to_owned();
+        days.push((
+            date.clone(),
+            json!({ "kind": "makeup", "from": date, "to": null,
+                    "name": m["name"].as_str().map(|n| day_name(n, lang)), "source": own }),
+        ));
+    }
+    days.sort_by(|a, b| a.0.cmp(&b.0));
+    days.into_iter().map(|(_, d)| d).collect()
 }
 
 /// The departments the routing rules name (for the department field's suggestions).
@@ -325,6 +407,9 @@ fn change_lines(changes: &Value, lang: Lang) -> Vec<String> {
             ("sites", Value::Array(a)) if a.is_empty() => lang.text("all_sites"),
             ("sites", Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
             ("active", Value::Bool(b)) => lang.text(if *b { "staff_active" } else { "staff_inactive" }),
+            // Triage records whether contact details were set or changed, never their values.
+            ("email" | "phone", Value::String(s)) => lang.text(&format!("staff_contact_{s}")),
+            ("language", Value::String(s)) => lang.text(&format!("language_{s}")),
             (_, Value::String(s)) => s.clone(),
             (_, other) => other.to_string(),
         }
@@ -431,12 +516,16 @@ pub fn edit_body(form: &Fields, lang: Lang) -> Result<Value, serde_json::Map<Str
     if !errors.is_empty() {
         return Err(errors);
     }
+    // Blank contact fields remove them: the form is the account's whole new state.
     let mut body = json!({
         "name": form.get("name"),
         "roles": roles,
         "department": form.get("department"),
         "sites": form.all("sites"),
         "active": form.get("active") == Some("true"),
+        "email": form.get("email"),
+        "phone": form.get("phone"),
+        "language": form.get("language").filter(|l| LANGUAGES.contains(l)).unwrap_or("zh-CN"),
     });
     if !password.is_empty() {
         body["password"] = json!(password);
@@ -487,9 +576,7 @@ pub async fn update_staff(
                 (409, _) if message.contains("your own account") => {
                     ("general".to_owned(), ctx.lang.text("err_deactivate_self"))
                 }
-                (_, Some(f)) if ["name", "roles", "department", "sites", "password"].contains(&f.as_str()) => {
-                    (f, message)
-                }
+                (_, Some(f)) if STAFF_FIELDS.contains(&f.as_str()) => (f, message),
                 _ => ("general".to_owned(), message),
             };
             let extra = json!({ "form": shown, "errors": { field: message } });
@@ -520,6 +607,9 @@ pub async fn create_staff(
         "roles": roles,
         "department": form.get("department"),
         "sites": form.all("sites"),
+        "email": form.get("email"),
+        "phone": form.get("phone"),
+        "language": form.get("language").filter(|l| LANGUAGES.contains(l)).unwrap_or("zh-CN"),
     });
     let mut shown = form.to_json();
     shown["roles"] = json!(roles);
@@ -546,7 +636,9 @@ pub async fn create_staff(
             field,
             ..
         }) => {
-            let field = field.unwrap_or_else(|| "id".into());
+            let field = field
+                .filter(|f| STAFF_FIELDS.contains(&f.as_str()))
+                .unwrap_or_else(|| "id".into());
             render(
                 &state,
                 &ctx,
@@ -588,14 +680,25 @@ mod tests {
         assert_eq!(
             body,
             json!({ "name": "Li Lei", "roles": ["handler", "administrator"], "department": null,
-                    "sites": ["sh01"], "active": true })
+                    "sites": ["sh01"], "active": true, "email": null, "phone": null, "language": "zh-CN" })
         );
         // An unchecked "active" box deactivates; a new password goes along.
         let body = edit_body(
-            &form(&[("name", "x"), ("roles", "agent"), ("password", "0123456789")]),
+            &form(&[
+                ("name", "x"),
+                ("roles", "agent"),
+                ("password", "0123456789"),
+                ("email", "li@example.com"),
+                ("phone", "13800000000"),
+                ("language", "en"),
+            ]),
             Lang::En,
         )
         .unwrap();
+        assert_eq!(
+            (&body["email"], &body["phone"], &body["language"]),
+            (&json!("li@example.com"), &json!("13800000000"), &json!("en"))
+        );
         assert_eq!(
             (body["active"].clone(), body["password"].clone()),
             (json!(false), json!("0123456789"))
@@ -611,13 +714,16 @@ mod tests {
         let lines = change_lines(
             &json!({ "roles": { "from": ["handler"], "to": ["handler", "administrator"] },
                      "active": { "from": true, "to": false }, "password": "reset",
-                     "sites": { "to": [] } }),
+                     "sites": { "to": [] }, "email": { "from": "set", "to": "changed" },
+                     "language": { "from": "zh-CN", "to": "en" } }),
             Lang::En,
         );
         assert_eq!(
             lines,
             vec![
                 "Status: Active → Deactivated",
+                "Email: set → changed",
+                "Language: 中文 → English",
                 "Password: reset",
                 "Roles: Handler → Handler, Administrator",
                 "Sites: All sites"
@@ -668,6 +774,41 @@ mod tests {
             assert!(!html.contains("edit-form") && html.contains("id=\"read-only\""));
             assert!(html.contains(&lang.text("role_handler")));
         }
+    }
+
+    #[test]
+    fn calendars_list_their_dates_with_where_each_is_configured() {
+        let site = json!({ "base_calendar": "cn",
+                           "holidays": [{ "name": "厂庆 Plant day", "start": "2026-06-01" }],
+                           "makeup_days": [{ "date": "2026-06-06" }] });
+        let days = special_days(
+            &site,
+            "services/scheduler/config/default.toml — [calendar.sites.gz01]",
+            Lang::ZhCn,
+        );
+        let national = days.iter().find(|d| d["from"] == "2026-10-01").expect("National Day");
+        assert_eq!(
+            (&national["to"], &national["name"], &national["kind"]),
+            (&json!("2026-10-07"), &json!("国庆节"), &json!("holiday"))
+        );
+        assert!(national["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("shared/calendar/data/cn-2025-2026.toml"));
+        let makeup = days
+            .iter()
+            .find(|d| d["from"] == "2026-10-10")
+            .expect("a make-up working day");
+        assert_eq!(makeup["kind"], "makeup");
+        let own = days.iter().find(|d| d["from"] == "2026-06-01").unwrap();
+        assert_eq!((&own["name"], &own["to"]), (&json!("厂庆"), &Value::Null));
+        assert!(own["source"].as_str().unwrap().ends_with("[calendar.sites.gz01]"));
+        assert!(days.iter().any(|d| d["from"] == "2026-06-06" && d["kind"] == "makeup"));
+        let dates: Vec<&str> = days.iter().map(|d| d["from"].as_str().unwrap()).collect();
+        assert!(dates.windows(2).all(|w| w[0] <= w[1]), "by date");
+        // Without a base calendar, only the calendar's own days.
+        assert!(special_days(&json!({}), "x", Lang::En).is_empty());
+        assert_eq!(day_name("国庆节 National Day", Lang::En), "National Day");
     }
 
     #[test]

@@ -1,78 +1,128 @@
 //! Phone intake: the form an agent fills during a call, registered through intake's
 //! `POST /api/v1/feedback` with channel `phone` and the agent's token (so the time of the call is
-//! kept as the received time, and every deadline runs from it).
+//! kept as the received time, and every deadline runs from it). The caller lookup is a second submit
+//! button of the same form: nothing typed is lost, and the number never goes into a URL.
 use std::collections::BTreeMap;
 
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Form,
 };
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::{
     backend::{BackendError, Service},
     csrf,
-    error::AppError,
-    render::{AppState, Ctx, Fields},
+    error::{AppError, ErrorView},
+    render::{error_page, AppState, Ctx, Fields},
 };
 
-#[derive(Deserialize, Default)]
-pub struct LookupQuery {
-    /// A phone number to look up in the register before filling the form.
-    lookup: Option<String>,
+/// The refusal page for users whose role does not take calls.
+fn not_for_you(state: &AppState, ctx: &Ctx) -> Response {
+    error_page(
+        state,
+        ctx,
+        &ErrorView {
+            status: StatusCode::FORBIDDEN,
+            message_key: "err_forbidden",
+            detail: Some(ctx.lang.text("intake_refused")),
+        },
+    )
 }
 
-/// The form, empty or pre-filled from the caller's latest feedback (`?lookup=<phone>`).
-pub async fn form(State(state): State<AppState>, ctx: Ctx, Query(q): Query<LookupQuery>) -> Result<Response, AppError> {
-    let (_, token) = ctx.staff()?;
-    let mut form =
-        json!({ "site": state.settings.sites.known.first(), "language": ctx.lang.tag(), "key": csrf::new_token() });
-    let mut lookup = Value::Null;
-    let mut errors = Errors::new();
-    if let Some(phone) = q.lookup.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        form["phone"] = json!(phone);
-        let query = [("phone", phone.to_owned())];
-        match state
-            .backend
-            .get::<Value>(Service::Intake, "/api/v1/customers/lookup", &query, token)
-            .await
-        {
-            Ok(found) => {
-                let earlier: Vec<Value> = found["earlier"].as_array().cloned().unwrap_or_default();
-                if let Some(latest) = earlier.first() {
-                    form["name"] = latest["customer_name"].clone();
-                    form["email"] = latest["customer_email"].clone();
-                    form["language"] = latest["language"].clone();
-                }
-                let earlier: Vec<Value> = earlier
-                    .iter()
-                    .map(|e| {
-                        let at = e["received_at"].as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok());
-                        json!({ "reference": e["reference"], "channel": e["channel"], "subject": e["subject"],
-                                "received": at.map(|t| super::work::local(&state, &t)) })
-                    })
-                    .collect();
-                lookup = json!({ "earlier": earlier });
-            }
-            Err(BackendError::Refused {
-                status: 422, message, ..
-            }) => {
-                errors.insert("lookup", message);
-            }
-            Err(e) => return Err(e.into()),
-        }
+/// The empty form, with a fresh idempotency key.
+pub async fn form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    ctx.staff()?;
+    if !ctx.has_any(&state.settings.console.phone_intake_roles) {
+        return Ok(not_for_you(&state, &ctx));
     }
+    let form =
+        json!({ "site": state.settings.sites.known.first(), "language": ctx.lang.tag(), "key": csrf::new_token() });
     Ok(state
         .render(
             &ctx,
             "intake.html",
-            json!({ "nav": "intake", "form": form, "errors": errors, "lookup": lookup }),
+            json!({ "nav": "intake", "form": form, "errors": {}, "lookup": null,
+                    "may_lookup": ctx.has_any(&state.settings.console.customer_lookup_roles) }),
         )?
         .into_response())
+}
+
+/// What the agent typed, with the caller's details from their latest earlier feedback where the agent left
+/// the fields empty (what was typed is never overwritten).
+pub fn fill_from_latest(form: &mut Value, latest: &Value) {
+    let blank = |v: &Value| v.as_str().is_none_or(|s| s.trim().is_empty());
+    let fresh = blank(&form["name"]) && blank(&form["email"]);
+    for (field, from) in [("name", "customer_name"), ("email", "customer_email")] {
+        if blank(&form[field]) && !blank(&latest[from]) {
+            form[field] = latest[from].clone();
+        }
+    }
+    if fresh && !blank(&latest["language"]) {
+        form["language"] = latest["language"].clone();
+    }
+}
+
+/// The caller lookup (the form's second submit button): the same form again, as typed, with the caller's
+/// earlier feedback — a POST, so the number stays out of URLs and logs.
+async fn lookup(state: &AppState, ctx: &Ctx, token: &str, form: &Fields) -> Result<Response, AppError> {
+    let mut shown = form.to_json();
+    let mut errors = Errors::new();
+    let mut lookup = Value::Null;
+    let may_lookup = ctx.has_any(&state.settings.console.customer_lookup_roles);
+    match form.get("phone") {
+        _ if !may_lookup => {}
+        None => {
+            errors.insert("phone", ctx.lang.text("err_phone_for_lookup"));
+        }
+        Some(phone) => {
+            let query = [("phone", phone.to_owned())];
+            match state
+                .backend
+                .get::<Value>(Service::Intake, "/api/v1/customers/lookup", &query, token)
+                .await
+            {
+                Ok(found) => {
+                    let earlier: Vec<Value> = found["earlier"].as_array().cloned().unwrap_or_default();
+                    if let Some(latest) = earlier.first() {
+                        fill_from_latest(&mut shown, latest);
+                    }
+                    let earlier: Vec<Value> = earlier
+                        .iter()
+                        .map(|e| {
+                            let at = e["received_at"].as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok());
+                            json!({ "reference": e["reference"], "channel": e["channel"], "subject": e["subject"],
+                                    "received": at.map(|t| super::work::local(state, &t)) })
+                        })
+                        .collect();
+                    lookup = json!({ "earlier": earlier });
+                }
+                Err(BackendError::Refused { status: 422, .. }) => {
+                    errors.insert("phone", ctx.lang.text("err_phone"));
+                }
+                // Whatever went wrong, the typed form stays; the lookup is only a help.
+                Err(e) => {
+                    tracing::warn!(error = %e, "caller lookup failed");
+                    lookup = json!({ "unavailable": true });
+                }
+            }
+        }
+    }
+    let html = state.render(
+        ctx,
+        "intake.html",
+        json!({ "nav": "intake", "form": shown, "errors": errors, "lookup": lookup, "may_lookup": may_lookup,
+                "looked_up": true }),
+    )?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, html).into_response())
 }
 
 /// Field errors by form field, as text keys.
@@ -207,14 +257,33 @@ fn form_field(backend_field: &str) -> &'static str {
     }
 }
 
+/// Intake's refusal of a field, in the user's words (intake explains in English).
+fn field_words(lang: crate::i18n::Lang, field: &str, message: &str) -> String {
+    match field {
+        "phone" => lang.text("err_phone"),
+        "email" => lang.text("err_email"),
+        "received_at" | "production_date" => lang.text("err_date"),
+        "quantity_ordered" | "quantity_shipped" | "return_quantity" => lang.text("err_integer"),
+        "claim_amount" => lang.text("err_number"),
+        _ => format!("{} {message}", lang.text("err_invalid")).trim().to_owned(),
+    }
+}
+
 pub async fn submit(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Fields>) -> Result<Response, AppError> {
     let (_, token) = ctx.staff()?;
+    if !ctx.has_any(&state.settings.console.phone_intake_roles) {
+        return Ok(not_for_you(&state, &ctx));
+    }
     ctx.check_csrf(&form)?;
+    if form.get("lookup").is_some() {
+        return lookup(&state, &ctx, token, &form).await;
+    }
+    let may_lookup = ctx.has_any(&state.settings.console.customer_lookup_roles);
     let again = |errors: Errors, status: StatusCode| -> Result<Response, AppError> {
         let html = state.render(
             &ctx,
             "intake.html",
-            json!({ "nav": "intake", "form": form.to_json(), "errors": errors }),
+            json!({ "nav": "intake", "form": form.to_json(), "errors": errors, "may_lookup": may_lookup }),
         )?;
         Ok((status, html).into_response())
     };
@@ -252,8 +321,16 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Fi
             ..
         }) => {
             let mut errors = Errors::new();
-            errors.insert(form_field(field.as_deref().unwrap_or("")), message);
+            let field = form_field(field.as_deref().unwrap_or(""));
+            errors.insert(field, field_words(ctx.lang, field, &message));
             again(errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        // Intake down: the call's notes stay on the screen to submit again (the same key registers once).
+        Err(e @ (BackendError::Unavailable(_) | BackendError::Unexpected(..))) => {
+            tracing::warn!(error = %e, "phone feedback not registered");
+            let mut errors = Errors::new();
+            errors.insert("general", ctx.lang.text("err_unavailable"));
+            again(errors, StatusCode::SERVICE_UNAVAILABLE)
         }
         Err(e) => Err(e.into()),
     }
@@ -298,5 +375,30 @@ mod tests {
             vec!["claim_amount", "content", "return_quantity"]
         );
         assert_eq!(form_field("customer.phone"), "phone");
+    }
+
+    #[test]
+    fn a_lookup_fills_only_what_the_agent_left_empty() {
+        let latest = json!({ "customer_name": "张三", "customer_email": "z@example.com", "language": "en" });
+        let mut fresh = json!({ "phone": "13800000000", "name": "", "language": "zh-CN", "content": "包装破损" });
+        fill_from_latest(&mut fresh, &latest);
+        assert_eq!(
+            (&fresh["name"], &fresh["email"], &fresh["language"], &fresh["content"]),
+            (
+                &json!("张三"),
+                &json!("z@example.com"),
+                &json!("en"),
+                &json!("包装破损")
+            )
+        );
+        let mut typed = json!({ "name": "李四", "language": "zh-CN" });
+        fill_from_latest(&mut typed, &latest);
+        assert_eq!(typed["name"], "李四", "never overwritten");
+        assert_eq!(typed["email"], "z@example.com");
+        assert_eq!(typed["language"], "zh-CN", "the agent already talks to the caller");
+        assert_eq!(
+            field_words(Lang::ZhCn, "phone", "is not a phone number"),
+            "请输入有效的电话号码。"
+        );
     }
 }

@@ -84,8 +84,21 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Fi
     }
 }
 
+/// Signs out: triage revokes the token (so a copy of the cookie is worthless too), then the session goes.
 pub async fn logout(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Fields>) -> Result<Response, AppError> {
     ctx.check_csrf(&form)?;
+    if let Some(token) = ctx.session.as_ref().and_then(|s| s.token.as_deref()) {
+        let revoked: Result<Value, BackendError> = state
+            .backend
+            .post(Service::Triage, "/api/v1/auth/logout", &json!({}), Some(token))
+            .await;
+        match revoked {
+            // 401: the token had already ended; either way it no longer works.
+            Ok(_) | Err(BackendError::Refused { status: 401, .. }) => {}
+            // The cookie still goes: signing out never fails for the user; the token then ends at its expiry.
+            Err(e) => tracing::warn!(error = %e, "the staff token could not be revoked at sign-out"),
+        }
+    }
     Ok(with_cookie(
         see_other("/login?out=true"),
         session::clear_cookie(state.secure_cookie()),
@@ -93,12 +106,17 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Fi
 }
 
 /// `GET /lang/en?next=/work`: remembers the choice for a year and goes back.
-pub async fn switch_language(Path(tag): Path<String>, Query(q): Query<NextQuery>) -> Response {
+pub async fn switch_language(
+    State(state): State<AppState>,
+    Path(tag): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let Some(lang) = Lang::parse(&tag) else {
         return AppError::NotFound.into_response();
     };
+    let secure = if state.secure_cookie() { "; Secure" } else { "" };
     let cookie = HeaderValue::from_str(&format!(
-        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
         i18n::COOKIE,
         lang.tag()
     ))

@@ -2,10 +2,14 @@
 pub mod admin;
 pub mod case;
 pub mod dashboard;
+pub mod deadlines;
+pub mod eight_d;
 pub mod intake;
+pub mod labels;
 pub mod login;
 pub mod reports;
 pub mod revisits;
+pub mod timeline;
 pub mod work;
 
 use axum::{

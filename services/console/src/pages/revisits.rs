@@ -1,8 +1,10 @@
 //! The revisit queue (calls due now inside the call window), one revisit with its questionnaire,
 //! and the attempt and outcome forms, over triage's `/api/v1/revisits`. Where triage does not offer
 //! revisits (404), the pages say so instead of failing.
+use auth::{Claims, Role};
 use axum::{
     extract::{Path, Query, State},
+    http::StatusCode,
     response::{IntoResponse, Response},
     Form,
 };
@@ -173,39 +175,245 @@ fn questions(questionnaire: &Value) -> Vec<Value> {
     }
 }
 
-pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
-    let (_, token) = ctx.staff()?;
-    let path = format!("/api/v1/revisits/{}", encode(&id));
-    let (revisit, questionnaire) = futures::join!(
-        state.backend.get::<Value>(Service::Triage, &path, &[], token),
-        state
-            .backend
-            .get::<Value>(Service::Triage, "/api/v1/revisits/questionnaire", &[], token),
-    );
-    let revisit = match revisit {
+/// Whether `user` may record an attempt or an outcome on a revisit that calls for `required_role` about a case
+/// of `case_department` — triage's rule (`domain::revisit::may_record`), so that no form is offered that
+/// triage would refuse: managers record any revisit; auditors only read; otherwise the user holds the
+/// revisit's role, and a department head's revisit is made by the head of the case's department.
+pub fn may_record(user: &Claims, managers: &[Role], required_role: &Value, case_department: &Value) -> bool {
+    if user.has_any(managers) {
+        return true;
+    }
+    if user.roles.iter().all(|r| *r == Role::Auditor) {
+        return false;
+    }
+    match serde_json::from_value::<Role>(required_role.clone()) {
+        Ok(role) if !user.roles.contains(&role) => false,
+        Ok(Role::DepartmentHead) => user.department.as_deref() == case_department.as_str(),
+        _ => true,
+    }
+}
+
+/// Whether a phone number is one intake can look up (not masked for this user's role).
+fn looks_like_phone(phone: &str) -> bool {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    digits >= 5
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')' | '.'))
+}
+
+/// What triage answered about a revisit form, in the user's words: (form field, sentence). The field is a form
+/// field (`q_<question>`, `signature`, `call_back_at`, …) or `general` for the page.
+pub fn refusal_words(lang: Lang, status: u16, field: Option<&str>, message: &str) -> (String, String) {
+    let words = |key: &str| lang.text(key);
+    if status == 409 {
+        return ("general".into(), words("err_revisit_not_open"));
+    }
+    match field.unwrap_or("") {
+        f if f.starts_with("answers.") => {
+            let key = if message.contains("required") {
+                "err_answer_required"
+            } else {
+                "err_answer_invalid"
+            };
+            (format!("q_{}", &f["answers.".len()..]), words(key))
+        }
+        "signature" => ("signature".into(), words("err_signature_required")),
+        "call_back_at" => ("call_back_at".into(), words("err_call_back_at")),
+        f @ ("kind" | "method" | "reason") => (f.into(), words("err_required")),
+        _ => (
+            "general".into(),
+            format!("{} {message}", words("err_invalid")).trim().to_owned(),
+        ),
+    }
+}
+
+/// Loads the revisit with what the caller needs to know at a glance — its case, earlier attempts, the previous
+/// revisit and the customer's earlier feedback — and renders it with `extra` (a problem, the form as filled).
+async fn show(state: &AppState, ctx: &Ctx, id: &str, extra: Value, status: StatusCode) -> Result<Response, AppError> {
+    let (user, token) = ctx.staff()?;
+    let path = format!("/api/v1/revisits/{}", encode(id));
+    let revisit: Value = match state.backend.get(Service::Triage, &path, &[], token).await {
         Ok(r) => r,
-        Err(e) if e.is_not_found() && questionnaire.as_ref().is_err_and(BackendError::is_not_found) => {
-            return unavailable(&state, &ctx)
+        Err(e) if e.is_not_found() => {
+            let questionnaire = state
+                .backend
+                .get::<Value>(Service::Triage, "/api/v1/revisits/questionnaire", &[], token)
+                .await;
+            if questionnaire.as_ref().is_err_and(BackendError::is_not_found) {
+                return unavailable(state, ctx);
+            }
+            return Err(AppError::NotFound);
         }
         Err(e) => return Err(e.into()),
     };
-    let questions: Vec<Value> = questions(&questionnaire?)
+    let settings = &state.settings.console;
+    let phone = revisit["customer"]["phone"].as_str().unwrap_or("");
+    let lookup_allowed = user.has_any(&settings.customer_lookup_roles) && looks_like_phone(phone);
+    let previous_path = revisit["previous_id"]
+        .as_str()
+        .map(|p| format!("/api/v1/revisits/{}", encode(p)));
+    let (previous, earlier) = futures::join!(
+        async {
+            match &previous_path {
+                Some(p) => state.backend.get::<Value>(Service::Triage, p, &[], token).await.ok(),
+                None => None,
+            }
+        },
+        async {
+            if !lookup_allowed {
+                return None;
+            }
+            let query = [("phone", phone.to_owned())];
+            state
+                .backend
+                .get::<Value>(Service::Intake, "/api/v1/customers/lookup", &query, token)
+                .await
+                .ok()
+        }
+    );
+    let lang = ctx.lang;
+    let questionnaire: Vec<Value> = if revisit["questionnaire"].is_array() {
+        questions(&revisit["questionnaire"])
+    } else {
+        let q: Value = state
+            .backend
+            .get(Service::Triage, "/api/v1/revisits/questionnaire", &[], token)
+            .await?;
+        questions(&q)
+    };
+    let questions: Vec<Value> = questionnaire
         .into_iter()
-        .map(|q| {
-            let mut q = q.clone();
-            q["text"] = json!(question_label(&q, ctx.lang));
+        .map(|mut q| {
+            q["text"] = json!(question_label(&q, lang));
             q
         })
         .collect();
-    let html = state.render(
-        &ctx,
-        "revisit.html",
-        json!({ "nav": "revisits", "r": revisit, "due_local": when(&state, &revisit["due_at"]),
-                "questions": questions, "attempt_kinds": ATTEMPT_KINDS, "methods": METHODS,
-                "may_close": revisit["status"].as_str() == Some("open")
-                    && ctx.has_any(&state.settings.console.revisit_manager_roles) }),
-    )?;
-    Ok(html.into_response())
+    let open = revisit["status"].as_str() == Some("open");
+    let recordable = open
+        && may_record(
+            user,
+            &settings.revisit_manager_roles,
+            &revisit["required_role"],
+            &revisit["case"]["department"],
+        );
+    let dissatisfied = revisit["status"].as_str() == Some("done") && revisit["satisfied"].as_bool() == Some(false);
+    let attempts: Vec<Value> = revisit["attempt_log"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            json!({ "at": when(state, &a["at"]), "actor": a["actor"], "kind": a["kind"],
+                    "call_back_at": when(state, &a["call_back_at"]), "note": a["note"] })
+        })
+        .collect();
+    let answers = |r: &Value| -> Vec<Value> {
+        let given = &r["outcome"]["answers"];
+        questions
+            .iter()
+            .filter_map(|q| {
+                let a = &given[q["id"].as_str()?];
+                let shown = match a {
+                    Value::Null => return None,
+                    Value::Bool(b) => lang.text(if *b { "yes" } else { "no" }),
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                Some(json!({ "question": q["text"], "answer": shown }))
+            })
+            .collect()
+    };
+    let outcome_of = |r: &Value| {
+        json!({ "id": r["id"], "sequence": r["sequence"], "status": r["status"], "reason": r["reason"],
+                "completed": when(state, &r["completed_at"]), "method": r["method"], "score": r["score"],
+                "satisfied": r["satisfied"], "comments": r["outcome"]["comments"], "answers": answers(r),
+                "closed_reason": r["closed_reason"] })
+    };
+    let earlier: Option<Vec<Value>> = earlier.map(|found| {
+        found["earlier"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                json!({ "reference": e["reference"], "channel": e["channel"], "subject": e["subject"],
+                        "received": when(state, &e["received_at"]),
+                        "this_case": e["reference"] == revisit["case_reference"] })
+            })
+            .collect()
+    });
+    let mut context = json!({
+        "nav": "revisits", "r": revisit, "due_local": when(state, &revisit["due_at"]),
+        "created_local": when(state, &revisit["created_at"]),
+        "questions": questions, "attempt_kinds": ATTEMPT_KINDS, "methods": METHODS, "attempts": attempts,
+        "outcome": (!open).then(|| outcome_of(&revisit)),
+        "previous": previous.as_ref().map(outcome_of),
+        "earlier": earlier,
+        "may_record": recordable,
+        "may_close": (open || dissatisfied) && user.has_any(&settings.revisit_manager_roles),
+        "form": {}, "errors": {},
+    });
+    if let (Value::Object(c), Value::Object(e)) = (&mut context, extra) {
+        c.extend(e);
+    }
+    let html = state.render(ctx, "revisit.html", context)?;
+    Ok((status, html).into_response())
+}
+
+pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+    show(&state, &ctx, &id, json!({}), StatusCode::OK).await
+}
+
+/// The revisit page again with the form as it was filled and what is wrong with it, in words.
+async fn again(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    form: &Fields,
+    errors: Map<String, Value>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let problem = errors
+        .get("general")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| ctx.lang.text("fix_fields"));
+    show(
+        state,
+        ctx,
+        id,
+        json!({ "form": form.to_json(), "errors": errors, "problem": problem }),
+        status,
+    )
+    .await
+}
+
+/// Triage's refusal of a revisit form (409 not open any more, 422 a field) as the page again; anything else
+/// is an error page.
+async fn refused(state: &AppState, ctx: &Ctx, id: &str, form: &Fields, e: BackendError) -> Result<Response, AppError> {
+    match e {
+        BackendError::Refused {
+            status: status @ (400 | 409 | 422),
+            field,
+            message,
+            ..
+        } => {
+            let (field, words) = refusal_words(ctx.lang, status, field.as_deref(), &message);
+            let mut errors = Map::new();
+            errors.insert(field, json!(words.clone()));
+            errors.entry("general").or_insert(json!(words));
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            again(state, ctx, id, form, errors, status).await
+        }
+        e => Err(e.into()),
+    }
+}
+
+/// A local `datetime-local` value as UTC, in the console's time zone.
+fn parse_local(state: &AppState, at: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|t| state.tz.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 pub async fn attempt(
@@ -216,27 +424,44 @@ pub async fn attempt(
 ) -> Result<Response, AppError> {
     let (_, token) = ctx.staff()?;
     ctx.check_csrf(&form)?;
-    let kind = form
-        .get("kind")
-        .filter(|k| ATTEMPT_KINDS.contains(k))
-        .ok_or_else(|| AppError::BadForm(ctx.lang.text("err_required")))?;
+    let mut errors = Map::new();
+    let kind = form.get("kind").filter(|k| ATTEMPT_KINDS.contains(k));
+    if kind.is_none() {
+        errors.insert("kind".into(), json!(ctx.lang.text("err_required")));
+    }
+    let call_back_at = match form.get("call_back_at") {
+        Some(at) => {
+            let parsed = parse_local(&state, at);
+            if parsed.is_none() {
+                errors.insert("call_back_at".into(), json!(ctx.lang.text("err_date")));
+            }
+            parsed
+        }
+        None if kind == Some("call_back") => {
+            errors.insert("call_back_at".into(), json!(ctx.lang.text("err_call_back_at")));
+            None
+        }
+        None => None,
+    };
+    if !errors.is_empty() {
+        return again(&state, &ctx, &id, &form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let mut body = json!({ "kind": kind });
     if let Some(note) = form.get("note") {
         body["note"] = json!(note);
     }
-    if let Some(at) = form.get("call_back_at") {
-        let local = NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M")
-            .ok()
-            .and_then(|t| state.tz.from_local_datetime(&t).earliest())
-            .ok_or_else(|| AppError::BadForm(ctx.lang.text("err_date")))?;
-        body["call_back_at"] = json!(local.with_timezone(&Utc).to_rfc3339());
+    if let Some(at) = call_back_at {
+        body["call_back_at"] = json!(at.to_rfc3339());
     }
     let path = format!("/api/v1/revisits/{}/attempts", encode(&id));
-    state
+    match state
         .backend
         .post::<Value>(Service::Triage, &path, &body, Some(token))
-        .await?;
-    Ok(see_other("/revisits?done=attempt_saved"))
+        .await
+    {
+        Ok(_) => Ok(see_other("/revisits?done=attempt_saved")),
+        Err(e) => refused(&state, &ctx, &id, &form, e).await,
+    }
 }
 
 /// Closes an unsatisfied loop with a reason (managers): no more follow-ups for this case.
@@ -248,18 +473,24 @@ pub async fn close(
 ) -> Result<Response, AppError> {
     let (_, token) = ctx.staff()?;
     ctx.check_csrf(&form)?;
-    let reason = form
-        .get("reason")
-        .ok_or_else(|| AppError::BadForm(ctx.lang.text("err_required")))?;
+    let Some(reason) = form.get("reason") else {
+        let mut errors = Map::new();
+        errors.insert("reason".into(), json!(ctx.lang.text("err_required")));
+        return again(&state, &ctx, &id, &form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
     let path = format!("/api/v1/revisits/{}/close", encode(&id));
-    state
+    match state
         .backend
         .post::<Value>(Service::Triage, &path, &json!({ "reason": reason }), Some(token))
-        .await?;
-    Ok(see_other("/revisits?done=loop_closed"))
+        .await
+    {
+        Ok(_) => Ok(see_other("/revisits?done=loop_closed")),
+        Err(e) => refused(&state, &ctx, &id, &form, e).await,
+    }
 }
 
-/// The answers typed by their question's kind (scores as numbers, yes/no as booleans).
+/// The answers typed by their question's kind (scores as numbers, yes/no as booleans); an unanswered
+/// question is left out, never given a default.
 pub fn answers(questions: &[Value], form: &Fields) -> Map<String, Value> {
     let mut out = Map::new();
     for q in questions {
@@ -268,8 +499,17 @@ pub fn answers(questions: &[Value], form: &Fields) -> Map<String, Value> {
             continue;
         };
         let typed = match q["kind"].as_str() {
-            Some("score0to5") => value.parse::<i64>().map(Value::from).unwrap_or(Value::Null),
-            Some("yesno") => json!(value == "yes"),
+            Some("score0to5") => value
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=5).contains(n))
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+            Some("yesno") => match value {
+                "yes" => json!(true),
+                "no" => json!(false),
+                _ => Value::Null,
+            },
             _ => json!(value),
         };
         if !typed.is_null() {
@@ -277,6 +517,17 @@ pub fn answers(questions: &[Value], form: &Fields) -> Map<String, Value> {
         }
     }
     out
+}
+
+/// The required questions left unanswered, as form fields with the sentence to show.
+pub fn missing_answers(questions: &[Value], answers: &Map<String, Value>, lang: Lang) -> Map<String, Value> {
+    questions
+        .iter()
+        .filter(|q| q["required"].as_bool() == Some(true))
+        .filter_map(|q| q["id"].as_str())
+        .filter(|id| !answers.contains_key(*id))
+        .map(|id| (format!("q_{id}"), json!(lang.text("err_answer_required"))))
+        .collect()
 }
 
 pub async fn outcome(
@@ -291,8 +542,20 @@ pub async fn outcome(
         .backend
         .get(Service::Triage, "/api/v1/revisits/questionnaire", &[], token)
         .await?;
-    let method = form.get("method").filter(|m| METHODS.contains(m)).unwrap_or("phone");
-    let mut body = json!({ "method": method, "answers": answers(&questions(&questionnaire), &form) });
+    let questions = questions(&questionnaire);
+    let given = answers(&questions, &form);
+    let mut errors = missing_answers(&questions, &given, ctx.lang);
+    let method = form.get("method").filter(|m| METHODS.contains(m));
+    if method.is_none() {
+        errors.insert("method".into(), json!(ctx.lang.text("err_required")));
+    }
+    if method == Some("on_site") && form.get("signature").is_none() {
+        errors.insert("signature".into(), json!(ctx.lang.text("err_signature_required")));
+    }
+    if !errors.is_empty() {
+        return again(&state, &ctx, &id, &form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let mut body = json!({ "method": method, "answers": given });
     for key in ["signature", "comments"] {
         if let Some(v) = form.get(key) {
             body[key] = json!(v);
@@ -301,21 +564,7 @@ pub async fn outcome(
     let path = format!("/api/v1/revisits/{}/outcome", encode(&id));
     let result: Value = match state.backend.post(Service::Triage, &path, &body, Some(token)).await {
         Ok(r) => r,
-        Err(
-            e @ BackendError::Refused {
-                status: 409 | 422 | 400,
-                ..
-            },
-        ) => {
-            let view = AppError::Backend(e).view().expect("a refusal has a view");
-            let html = state.render(
-                &ctx,
-                "revisits.html",
-                json!({ "nav": "revisits", "items": [], "problem": format!("{} {}", ctx.lang.text(view.message_key), view.detail.unwrap_or_default()) }),
-            )?;
-            return Ok((view.status, html).into_response());
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return refused(&state, &ctx, &id, &form, e).await,
     };
     let done = if result["case_reopened"].as_bool() == Some(true) {
         "outcome_reopened"
@@ -378,8 +627,85 @@ mod tests {
             Value::Object(a),
             json!({"overall": 1, "solved": false, "remarks": "still broken"})
         );
+        // Nothing chosen, or something no question takes: left out, never a default score.
+        let untouched = Fields(vec![
+            ("q_overall".into(), "".into()),
+            ("q_solved".into(), "maybe".into()),
+        ]);
+        assert!(answers(&qs, &untouched).is_empty());
+        assert!(answers(&qs, &Fields(vec![("q_overall".into(), "9".into())])).is_empty());
         assert_eq!(question_label(&qs[0], Lang::ZhCn), "总体满意度");
         assert_eq!(question_label(&qs[1], Lang::En), "Solved?");
         assert_eq!(question_label(&qs[2], Lang::En), "remarks");
+    }
+
+    fn user(roles: &[Role], department: Option<&str>) -> Claims {
+        let keys = auth::AuthKeys::new(auth::DEV_SECRET);
+        let token = keys
+            .issue(
+                "u",
+                "U",
+                roles.to_vec(),
+                department.map(Into::into),
+                vec![],
+                chrono::Duration::hours(1),
+            )
+            .unwrap();
+        keys.verify(&token).unwrap()
+    }
+
+    #[test]
+    fn forms_are_offered_only_to_those_triage_lets_record() {
+        let managers = [Role::MarketingManager, Role::Administrator];
+        let (agent, head) = (json!("agent"), json!("department_head"));
+        let quality = json!("quality");
+        assert!(may_record(&user(&[Role::Agent], None), &managers, &agent, &quality));
+        assert!(
+            !may_record(&user(&[Role::Agent], None), &managers, &head, &quality),
+            "not the revisit's role"
+        );
+        assert!(may_record(
+            &user(&[Role::DepartmentHead], Some("quality")),
+            &managers,
+            &head,
+            &quality
+        ));
+        assert!(
+            !may_record(
+                &user(&[Role::DepartmentHead], Some("sales")),
+                &managers,
+                &head,
+                &quality
+            ),
+            "the head of another department"
+        );
+        assert!(
+            may_record(&user(&[Role::MarketingManager], None), &managers, &head, &quality),
+            "a manager"
+        );
+        assert!(
+            !may_record(&user(&[Role::Auditor], None), &managers, &agent, &quality),
+            "auditors read"
+        );
+    }
+
+    #[test]
+    fn refusals_are_said_in_words_next_to_their_field() {
+        let (field, words) = refusal_words(Lang::ZhCn, 422, Some("answers.overall"), "is required");
+        assert_eq!((field.as_str(), words.as_str()), ("q_overall", "请回答此问题。"));
+        let (field, words) = refusal_words(Lang::ZhCn, 422, Some("signature"), "an on-site revisit needs…");
+        assert_eq!(
+            (field.as_str(), words.as_str()),
+            ("signature", "现场回访需要顾客签名。")
+        );
+        let (field, words) = refusal_words(Lang::En, 409, None, "the revisit is done");
+        assert_eq!(field, "general");
+        assert!(!words.contains("the revisit is done"), "no raw backend text: {words}");
+        let qs = vec![
+            json!({"id": "overall", "kind": "score0to5", "required": true}),
+            json!({"id": "design", "kind": "score0to5"}),
+        ];
+        let missing = missing_answers(&qs, &Map::new(), Lang::En);
+        assert_eq!(missing.keys().collect::<Vec<_>>(), vec!["q_overall"]);
     }
 }
