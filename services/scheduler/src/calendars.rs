@@ -34,6 +34,31 @@ impl Calendars {
         self.by_site.get(site).unwrap_or(&self.default)
     }
 
+    /// Every calendar's holidays and make-up working days from `from` on (resolved: the built-in data, the site's
+    /// own entries and its iCalendar feeds together), by calendar (`default` and the sites), for administrators.
+    pub fn special_days_from(&self, from: NaiveDate) -> serde_json::Value {
+        let list = |cal: &Calendar| -> Vec<serde_json::Value> {
+            cal.special_days()
+                .iter()
+                .filter(|(d, _)| *d >= from)
+                .map(|(d, day)| match day {
+                    calendar::SpecialDay::Holiday { name } => {
+                        serde_json::json!({ "date": d, "kind": "holiday", "name": name })
+                    }
+                    calendar::SpecialDay::MakeupWorkday { name, .. } => {
+                        serde_json::json!({ "date": d, "kind": "makeup_workday", "name": name })
+                    }
+                })
+                .collect()
+        };
+        let mut all = serde_json::Map::new();
+        all.insert("default".into(), list(&self.default).into());
+        for (site, cal) in &self.by_site {
+            all.insert(site.clone(), list(cal).into());
+        }
+        serde_json::Value::Object(all)
+    }
+
     /// What administrators must know about the holiday data: for every calendar that has public holidays at all
     /// (e.g. the built-in China calendar), each year reached within `horizon_days` of `today` for which it knows
     /// none — deadlines there would count only weekends as days off (the State Council publishes each year's
@@ -88,5 +113,18 @@ mod tests {
         assert_eq!(late.len(), 2, "the default and sh01: {late:?}");
         assert!(late[0].starts_with("calendar default: no public holidays") && late[0].contains("2027"));
         assert!(late[1].contains("[calendar.sites.sh01]"), "{late:?}");
+    }
+
+    #[test]
+    fn resolved_special_days_are_listed_per_calendar() {
+        let c = calendars();
+        let days = c.special_days_from("2026-09-01".parse().unwrap());
+        let sh01 = days["sh01"].as_array().unwrap();
+        assert!(sh01.iter().any(|d| d["date"] == "2026-10-01" && d["kind"] == "holiday"));
+        assert!(sh01
+            .iter()
+            .any(|d| d["date"] == "2026-10-10" && d["kind"] == "makeup_workday"));
+        assert!(sh01.iter().all(|d| d["date"].as_str().unwrap() >= "2026-09-01"));
+        assert_eq!(days["default"], days["sh01"]);
     }
 }

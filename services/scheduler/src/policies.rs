@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::{routing::MethodRouter, Json};
+use chrono::Datelike;
 use serde_json::{json, Value};
 use server::ApiError;
 
@@ -22,7 +23,7 @@ pub fn policies(settings: &Settings) -> Value {
 /// The SLA clocks and calendars in force (administrators and auditors). Documents the route that
 /// [`route`] builds (a closure over the policies computed at start-up).
 #[utoipa::path(get, path = "/api/v1/policies",
-    responses((status = 200, description = "`{configured_in, clocks, calendars, warnings}`: warnings name calendars without holiday data for a year within `calendar.coverage_warning_days`", body = Object), (status = 401), (status = 403)),
+    responses((status = 200, description = "`{configured_in, clocks, calendars, warnings, special_days}`: warnings name calendars without holiday data for a year within `calendar.coverage_warning_days`; special_days lists every calendar's resolved holidays and make-up working days from the start of this year", body = Object), (status = 401), (status = 403)),
     security(("bearer" = [])))]
 pub async fn documented() {}
 
@@ -43,6 +44,8 @@ pub fn route(settings: &Settings) -> MethodRouter<AppState> {
                 let mut body = body.as_ref().clone();
                 let today = chrono::Utc::now().date_naive();
                 body["warnings"] = json!(state.calendars.coverage_warnings(today, horizon));
+                let this_year = today.with_ordinal(1).unwrap_or(today);
+                body["special_days"] = state.calendars.special_days_from(this_year);
                 Ok::<_, ApiError>(Json(body))
             }
         },
