@@ -1179,15 +1179,15 @@ async fn staff_sign_in_read_their_work_register_a_call_and_act_without_javascrip
     .await;
     click(b, &row).await;
     wait_text(b, "#case-reference", &reference).await;
-    if !b
+    let folded = b
         .find(Locator::Css("#action-acknowledge"))
         .await
         .unwrap()
         .attr("open")
         .await
         .unwrap()
-        .is_some()
-    {
+        .is_none();
+    if folded {
         click(b, "#action-acknowledge summary").await;
     }
     click(b, "#do-acknowledge").await;

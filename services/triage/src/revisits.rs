@@ -224,7 +224,8 @@ pub async fn open_linked_case(
         reason: format!("dissatisfied revisit of {}", original.reference),
         ..original_state.classification.clone()
     };
-    let mut state = CaseState::new(id, classification.clone());
+    let blank = CaseState::new(id, classification.clone());
+    let mut state = blank.clone();
     state.assignee = assignee.clone();
     let content = format!("{why}\n\n(回访 revisit of {})", original.reference);
     sqlx::query(
@@ -265,14 +266,20 @@ pub async fn open_linked_case(
     .bind(format!("dissatisfied revisit of {}", original.reference))
     .execute(&mut *conn)
     .await?;
-    let link = serde_json::json!({ "linked_to": original.reference, "revisit_id": revisit_id, "reason": why });
-    sqlx::query("INSERT INTO case_history (case_id, at, actor, action, detail) VALUES ($1, $2, $3, 'opened', $4)")
-        .bind(id)
-        .bind(now)
-        .bind(actor)
-        .bind(&link)
-        .execute(&mut *conn)
-        .await?;
+    // Like every opened entry: the classification it opened with, and the changes from a blank case of it to the
+    // case as opened, so that the history alone replays to the current state (workflow::replay).
+    let link = serde_json::json!({ "linked_to": original.reference, "revisit_id": revisit_id, "reason": why,
+                                   "classification": classification, "assignee": assignee });
+    sqlx::query(
+        "INSERT INTO case_history (case_id, at, actor, action, detail, changes) VALUES ($1, $2, $3, 'opened', $4, $5)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(actor)
+    .bind(&link)
+    .bind(crate::domain::workflow::diff(&blank, &state))
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO case_history (case_id, at, actor, action, detail) VALUES ($1, $2, $3, 'revisit_linked_case', $4)",
     )

@@ -438,6 +438,46 @@ async fn clock_snapshots_in_any_order_keep_the_newest_and_the_nearest_due_time()
 }
 
 #[tokio::test]
+async fn clocks_stopped_together_by_concurrent_deliveries_leave_no_due_time() {
+    let f = fixture().await;
+    f.deliver(&feedback("SH01-20261202-0051", "13800000051", Some("B-5"), "包装破损"))
+        .await;
+    let case = f.case_id("SH01-20261202-0051").await;
+    let due = Utc::now().trunc_subsecs(0) + Duration::days(1);
+    for name in ["registration", "first_reply"] {
+        f.deliver(&clock(case, name, "running", due, 0, false, 1)).await;
+    }
+    // A rejection stops every clock at once: the snapshots arrive together and are handled concurrently.
+    let raw = |e: Envelope<DeadlineChangedV1>| -> RawEnvelope {
+        serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap()
+    };
+    let first = raw(clock(case, "registration", "met", due, 0, true, 2));
+    let second = raw(clock(case, "first_reply", "met", due, 0, true, 2));
+    let mut tx = f.pool.begin().await.unwrap();
+    f.handler.handle(&mut tx, &first).await.unwrap();
+    let (pool, settings) = (f.pool.clone(), f.handler.settings.clone());
+    let other = tokio::spawn(async move {
+        let handler = TriageHandler { settings };
+        let mut tx = pool.begin().await.unwrap();
+        handler.handle(&mut tx, &second).await.unwrap();
+        tx.commit().await.unwrap();
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    tx.commit().await.unwrap();
+    other.await.unwrap();
+    let (next_due, stopped): (Option<DateTime<Utc>>, i64) = sqlx::query_as(
+        "SELECT next_due_at, (SELECT count(*) FROM case_clocks WHERE stopped_at IS NOT NULL) FROM cases WHERE id = $1",
+    )
+    .bind(case)
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(stopped, 2);
+    assert_eq!(next_due, None, "every clock stopped: nothing is due");
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn a_new_report_of_the_same_problem_reopens_a_resolved_case_once() {
     let f = fixture().await;
     f.deliver(&feedback("SH01-20261202-0031", "13800000031", Some("B-4"), "包装破损"))
@@ -496,6 +536,54 @@ async fn a_new_report_of_the_same_problem_reopens_a_resolved_case_once() {
         .await;
     assert_eq!(f.count("SELECT count(*) FROM cases").await, 2);
     assert_eq!(f.status(case).await, "reopened");
+    f.assert_replays(case).await;
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_case_opened_for_a_dissatisfied_revisit_replays_from_its_history() {
+    let f = fixture().await;
+    f.deliver(&feedback("SH01-20261202-0041", "13800000041", Some("B-6"), "包装破损"))
+        .await;
+    let case = f.case_id("SH01-20261202-0041").await;
+    for action in [
+        Action::Acknowledge,
+        Action::Assign { assignee: "h1".into() },
+        Action::Reply {
+            text: "已换货".into()
+        },
+        Action::Close {
+            outcome: "resolved".into(),
+        },
+    ] {
+        f.act(case, action).await;
+    }
+    // `on_dissatisfied = "linked_case"`: the problem found on the revisit opens a case of its own.
+    let mut tx = f.pool.begin().await.unwrap();
+    let original = triage::revisits::case_facts(&mut tx, &case.to_string(), true)
+        .await
+        .unwrap()
+        .unwrap();
+    let (linked, reference) = triage::revisits::open_linked_case(
+        &mut tx,
+        &original,
+        Channel::Phone,
+        "回访不满意：仍有破损",
+        Uuid::now_v7(),
+        "gm",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(reference, "SH01-20261202-0041-R1");
+    let assignee: Option<String> = sqlx::query_scalar("SELECT assignee FROM cases WHERE id = $1")
+        .bind(linked)
+        .fetch_one(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(assignee.as_deref(), Some("h1"), "the same responsible person");
+    f.assert_replays(linked).await;
     f.assert_replays(case).await;
     f.finish().await;
 }

@@ -9,6 +9,13 @@ pub const COUNTING: &[&str] = &["running", "warned", "breached"];
 
 pub async fn handle(conn: &mut PgConnection, event: &Envelope<DeadlineChangedV1>) -> Result<(), HandlerError> {
     let d = &event.data;
+    // A case's clocks often change together (a rejection stops them all) and their snapshots are handled
+    // concurrently: hold the case first, so that each computes the nearest due time below from what the others
+    // committed, not from what it saw before waiting for them.
+    sqlx::query("SELECT 1 FROM cases WHERE id = $1 FOR UPDATE")
+        .bind(d.case_id)
+        .execute(&mut *conn)
+        .await?;
     // Snapshots: only a newer revision replaces what we have (an old one arriving late changes nothing).
     let stored = sqlx::query(
         "INSERT INTO case_clocks (case_id, clock, status, started_at, due_at, level, stopped_at, revision)

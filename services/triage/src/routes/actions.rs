@@ -74,6 +74,7 @@ pub async fn act(
         .ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))?;
     obj.insert("action".into(), Value::String(kind.name().into()));
     let action: Action = server::json::parse(&serde_json::to_vec(&fields).expect("serialisable"))?;
+    let action = trimmed(action);
     let actor = Actor::from(&staff.0);
 
     let mut tx = state.pool.begin().await?;
@@ -108,6 +109,12 @@ pub async fn act(
         Action::Close { outcome } if workflow::is_legal(case.state.status, kind) => {
             if let Some(claim) = &case.claim {
                 claims::may_close(claim, outcome).map_err(claim_error)?;
+            }
+        }
+        // Merging closes the case too (as merged): not while its claim is undecided.
+        Action::Merge { .. } if workflow::is_legal(case.state.status, kind) => {
+            if let Some(claim) = &case.claim {
+                claims::may_close(claim, workflow::MERGED_OUTCOME).map_err(claim_error)?;
             }
         }
         _ => {}
@@ -173,6 +180,33 @@ pub async fn act(
     Ok(Json(
         load_detail(&state, &staff, &case.id.to_string(), Viewer::AuthorOfChange).await?,
     ))
+}
+
+/// The action with the names it gives (a person, a class, category and severity, a clock) trimmed: they are
+/// checked trimmed, and must be stored as checked (an assignee ` u7` would be nobody's case).
+fn trimmed(action: Action) -> Action {
+    let t = |s: String| s.trim().to_owned();
+    match action {
+        Action::Assign { assignee } => Action::Assign { assignee: t(assignee) },
+        Action::Reassign { assignee } => Action::Reassign { assignee: t(assignee) },
+        Action::Reclassify {
+            class,
+            category,
+            severity,
+            reason,
+        } => Action::Reclassify {
+            class: t(class),
+            category: t(category),
+            severity: t(severity),
+            reason,
+        },
+        Action::ExtendDeadline { clock, new_due, reason } => Action::ExtendDeadline {
+            clock: t(clock),
+            new_due,
+            reason,
+        },
+        other => other,
+    }
 }
 
 /// Class, severity and category among the configured ones; a 422 naming the field otherwise.
