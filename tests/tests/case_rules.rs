@@ -1168,3 +1168,63 @@ async fn assert_newest_first(w: &World, token: &str) {
         .collect();
     assert!(opened.windows(2).all(|p| p[0] >= p[1]), "{opened:?}");
 }
+
+#[tokio::test]
+async fn unmerging_takes_back_what_a_merge_brought_even_after_a_later_merge_moved_it_on() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let h1 = handler("h1", "quality", "sh01");
+    // A (two reports: its own and a duplicate), B and C: three cases about batch B-7 from three customers.
+    let a = open_case(&w, quality("sh01", "13600000001", "B-7")).await;
+    let a_id = s(&a["id"]).to_owned();
+    submit(
+        &w,
+        json!({"channel": "email", "site": "sh01", "customer": {"phone": "13600000001", "email": "a@example.com"},
+               "content": "同一批次，再次反馈", "product": {"code": "P-1", "batch": "B-7"}}),
+    )
+    .await;
+    case_when(&w, &a_id, "A's second report", |c| c["report_count"] == 2).await;
+    let b = open_case(&w, quality("sh01", "13600000002", "B-7")).await;
+    let c = open_case(&w, quality("sh01", "13600000003", "B-7")).await;
+    let (b_id, c_id) = (s(&b["id"]).to_owned(), s(&c["id"]).to_owned());
+    let count = |v: &Value| v["report_count"].as_i64().unwrap();
+
+    // A into B, then B (with A's reports) into C: C holds all four.
+    ok(
+        &w,
+        &h1,
+        &a_id,
+        "merge",
+        json!({"into_case": b_id, "reason": "同一批次"}),
+    )
+    .await;
+    assert_eq!(count(&case(&w, &b_id).await), 3);
+    ok(&w, &h1, &b_id, "merge", json!({"into_case": c_id})).await;
+    let c_now = case(&w, &c_id).await;
+    assert_eq!((count(&c_now), count(&case(&w, &b_id).await)), (4, 0));
+    assert_eq!(last_entry(&c_now)["action"], "duplicate_merged");
+
+    // Reopening A takes its two reports back from C, where B's merge carried them; B's own stays in C.
+    let reopened = ok(&w, &h1, &a_id, "reopen", json!({"reason": "另一个问题"})).await;
+    assert_eq!(count(&reopened), 2);
+    assert!(reopened["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["merged_from"].is_null()));
+    let c_after = case(&w, &c_id).await;
+    assert_eq!(count(&c_after), 2);
+    let entry = last_entry(&c_after);
+    assert_eq!(
+        (s(&entry["action"]), &entry["detail"]["case_id"]),
+        ("duplicate_unmerged", &json!(a_id))
+    );
+    assert_eq!(entry["changes"]["report_count"], json!([4, 2]));
+    // Reopening B takes back its own report; C keeps only its own.
+    let b_back = ok(&w, &h1, &b_id, "reopen", json!({"reason": "另一个问题"})).await;
+    assert_eq!(count(&b_back), 1);
+    assert_eq!(count(&case(&w, &c_id).await), 1);
+    for id in [&a_id, &b_id, &c_id] {
+        assert_replays(&case(&w, id).await);
+    }
+}

@@ -16,7 +16,7 @@ pub async fn merge(
     reason: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let moved = sqlx::query("UPDATE case_reports SET case_id = $2, merged_from = $1 WHERE case_id = $1")
+    let moved = sqlx::query("UPDATE case_reports SET case_id = $2, merged_path = merged_path || $1 WHERE case_id = $1")
         .bind(source.id)
         .bind(target.id)
         .execute(&mut *conn)
@@ -36,36 +36,49 @@ pub async fn merge(
     .await
 }
 
-/// Takes back the reports that merging `source` into `target` moved (`source` was just reopened).
+/// Takes back the reports that merging `source` moved, wherever later merges carried them (`source` was just
+/// reopened); each case that gives reports back records `duplicate_unmerged`.
 pub async fn unmerge(
     conn: &mut PgConnection,
     actor: &Actor,
     source: &store::LockedCase,
-    target: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let Some(target) = store::lock(conn, &target.to_string()).await? else {
-        return Ok(());
-    };
-    let moved =
-        sqlx::query("UPDATE case_reports SET case_id = $1, merged_from = NULL WHERE merged_from = $1 AND case_id = $2")
-            .bind(source.id)
-            .bind(target.id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected() as i32;
-    move_count(conn, source.id, moved).await?;
-    let (before, after) = move_count(conn, target.id, -moved).await?;
-    store::record_unchanged_at(
-        conn,
-        &target,
-        "duplicate_unmerged",
-        &actor.id,
-        at,
-        json!({ "case_id": source.id, "reference": source.reference, "reports": moved }),
-        json!({ "report_count": [before, after] }),
+    let holders: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT case_id FROM case_reports WHERE merged_path @> ARRAY[$1::uuid] ORDER BY case_id",
     )
-    .await
+    .bind(source.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for holder in holders {
+        let Some(holder) = store::lock(conn, &holder.to_string()).await? else {
+            continue;
+        };
+        // The path up to (not including) `source`: where the report was before it came into `source`.
+        let moved = sqlx::query(
+            "UPDATE case_reports SET case_id = $1,
+                    merged_path = merged_path[1:array_position(merged_path, $1) - 1]
+              WHERE case_id = $2 AND merged_path @> ARRAY[$1::uuid]",
+        )
+        .bind(source.id)
+        .bind(holder.id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected() as i32;
+        move_count(conn, source.id, moved).await?;
+        let (before, after) = move_count(conn, holder.id, -moved).await?;
+        store::record_unchanged_at(
+            conn,
+            &holder,
+            "duplicate_unmerged",
+            &actor.id,
+            at,
+            json!({ "case_id": source.id, "reference": source.reference, "reports": moved }),
+            json!({ "report_count": [before, after] }),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Adds `by` to the case's report count; (before, after).

@@ -171,8 +171,8 @@ pub async fn act(
     if let (Some(target), Action::Merge { reason, .. }) = (merge_target, &action) {
         merges::merge(&mut tx, &actor, &case, &target, reason.as_deref(), now).await?;
     }
-    if let (Action::Reopen { .. }, Some(target)) = (&action, case.state.merged_into) {
-        merges::unmerge(&mut tx, &actor, &case, target, now).await?;
+    if let (Action::Reopen { .. }, Some(_)) = (&action, case.state.merged_into) {
+        merges::unmerge(&mut tx, &actor, &case, now).await?;
     }
     tx.commit().await?;
     state.outbox.notify();

@@ -135,8 +135,8 @@ pub struct ReportView {
     /// Whether this user may split it out into a case of its own now (`POST /api/v1/cases/{id}/split`): a
     /// linked report with its feedback stored, on an open case, and the user may split (like merge).
     pub can_split: bool,
-    /// The reference of the case this report came from when that case was merged into this one (reopening that
-    /// case takes it back).
+    /// The reference of the case this report came from when that case was merged into this one (the latest
+    /// merge that moved it; reopening that case takes it back).
     pub merged_from: Option<String>,
 }
 
@@ -198,9 +198,11 @@ pub async fn load_detail(
         && split::authorize(&actor, &row.summary.department, &row.summary.site).is_ok();
     let reports: Vec<ReportView> = sqlx::query_as(
         "SELECT r.reference, r.channel, r.received_at, r.reason, r.feedback_id = c.feedback_id AS first,
-                $2 AND r.feedback_id <> c.feedback_id AND r.feedback IS NOT NULL AND r.merged_from IS NULL
+                $2 AND r.feedback_id <> c.feedback_id AND r.feedback IS NOT NULL
+                   AND cardinality(r.merged_path) = 0
                    AS can_split,
-                (SELECT m.reference FROM cases m WHERE m.id = r.merged_from) AS merged_from
+                (SELECT m.reference FROM cases m WHERE m.id = r.merged_path[cardinality(r.merged_path)])
+                   AS merged_from
            FROM case_reports r JOIN cases c ON c.id = r.case_id
           WHERE r.case_id = $1 ORDER BY r.received_at, r.reference",
     )
