@@ -258,6 +258,18 @@ async fn claims_need_the_approvals_their_amount_requires_before_closing_as_accep
     assert_eq!(reasons, ["past_shelf_life", "not_our_product", "met_contract"]);
     let (_, for_auditor) = get(&w, &s.auditor, &format!("/api/v1/cases/{case}")).await;
     assert_eq!(for_auditor["may"]["reject_claim"], false);
+    assert_eq!(
+        (
+            for_auditor["may"]["schedule_revisit"].as_bool(),
+            for_auditor["may"]["schedule_revisit_refused_code"].as_str()
+        ),
+        (Some(false), Some("no_role"))
+    );
+    assert_eq!(
+        for_handler["quality"]["eight_d_applies"], true,
+        "a product-quality complaint takes an 8D report"
+    );
+    assert_eq!(for_handler["quality"]["regulator_report_applies"], false);
     let approve = |t: String| {
         let w = &w;
         let case = case.clone();

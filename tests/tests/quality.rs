@@ -152,6 +152,10 @@ async fn an_8d_report_is_written_verified_closed_and_sent_to_the_customer_and_ca
     assert!(codes.contains(&"no_corrective_action"), "{codes:?}");
     let (_, read_only) = call(&w, Method::GET, &agent, &eight_d, None).await;
     assert_eq!(read_only["can_edit"], false, "an agent reads it only");
+    assert_eq!(
+        (saved["can_send"].as_bool(), read_only["can_send"].as_bool()),
+        (Some(true), Some(false))
+    );
     // A second editor starting from version 0 is told, not silently overwritten.
     let (status, stale) = call(&w, Method::PUT, &qe, &eight_d, Some(sections)).await;
     assert_eq!((status, stale["error"]["code"].as_str()), (409, Some("stale_version")));

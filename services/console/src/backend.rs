@@ -141,6 +141,19 @@ impl Backend {
         serde_json::from_slice(&body).map_err(|e| BackendError::Unexpected(service, e.to_string()))
     }
 
+    /// A whole-document edit (the 8D and regulator reports, saved with the version they started from).
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        service: Service,
+        path: &str,
+        body: &Value,
+        token: &str,
+    ) -> Result<T, BackendError> {
+        let request = self.http.put(self.url(service, path)).json(body).bearer_auth(token);
+        let body = send(service, request).await?;
+        serde_json::from_slice(&body).map_err(|e| BackendError::Unexpected(service, e.to_string()))
+    }
+
     /// A POST with an `Idempotency-Key`: a form submitted twice registers once.
     pub async fn post_once<T: DeserializeOwned>(
         &self,

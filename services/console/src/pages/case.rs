@@ -3,15 +3,14 @@
 //! events), deadlines explained in the user's language, the reports of the same problem (split one
 //! out, or merge the case into another), claim approval, the quality documents (8D, regulator report,
 //! CAPA), a revisit by hand, and a form for each action triage says this user may take now
-//! (`allowed_actions`) — nothing else is offered.
-use auth::Role;
+//! (`allowed_actions`, `may`, the documents' `can_*`) — nothing else is offered.
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     Form,
 };
-use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -33,16 +32,22 @@ pub struct CaseQuery {
     done: Option<String>,
 }
 
-/// Who approves a regulator report and who marks it submitted: triage's default
-/// `[quality.regulator] approver_roles` / `editor_roles` (triage decides; these only avoid offering a
-/// button that would answer "not allowed").
-const REGULATOR_APPROVERS: &[Role] = &[Role::GeneralManager];
-const REGULATOR_EDITORS: &[Role] = &[Role::ManagementRepresentative, Role::QualityEngineer];
-
-/// The category 8D reports are written for (triage's default `[quality.eight_d] categories`); a
-/// case of another category that has a report shows it too.
+/// The category 8D reports are written for (triage's default `[quality.eight_d] categories`): the
+/// page points to a report not written yet only there (triage's 8D view does not say whether one
+/// applies); a case of another category that has a report shows it too.
 const EIGHT_D_CATEGORY: &str = "product_quality";
-const REGULATOR_CATEGORY: &str = "adverse_event";
+
+/// The regulator report's fields, in the order of the form (`reg_field_` labels).
+pub const REGULATOR_FIELDS: [&str; 8] = [
+    "authority",
+    "product",
+    "batch",
+    "onset",
+    "dose",
+    "other_medicines",
+    "description",
+    "patient_outcome",
+];
 
 /// A form field of an action: `kind` is `textarea`, `text`, `select` or `datetime`.
 fn field(name: &str, kind: &str, options: Vec<(String, String)>) -> Value {
@@ -60,8 +65,7 @@ fn labelled(lang: Lang, prefix: &str, values: &[&str]) -> Vec<(String, String)> 
         .collect()
 }
 
-/// The fields the form of `action` asks for (the body triage's action expects; `merge` also asks
-/// for the reason, which is kept as a note before the merge).
+/// The fields the form of `action` asks for (the body triage's action expects).
 pub fn action_fields(action: &str, lang: Lang, clocks: &[String], has_claim: bool) -> Vec<Value> {
     let textarea = |name: &str| field(name, "textarea", vec![]);
     match action {
@@ -209,144 +213,108 @@ pub fn done_message(lang: Lang, done: &str) -> Option<String> {
     }
 }
 
-/// `SH01-20261122-0042` (or a revisit's linked case `…-R1`) of a known site, dated no later than
-/// tomorrow: what a reference can look like at all.
-pub fn looks_like_reference(reference: &str, sites: &[String]) -> bool {
-    let mut parts = reference.split('-');
-    let (Some(site), Some(day), Some(number)) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    let revisit = match parts.next() {
-        None => true,
-        Some(r) => r
-            .strip_prefix('R')
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
-    };
-    let date = NaiveDate::parse_from_str(day, "%Y%m%d").ok();
-    let tomorrow = (Utc::now() + chrono::Duration::days(1)).date_naive();
-    revisit
-        && parts.next().is_none()
-        && sites.iter().any(|s| s.eq_ignore_ascii_case(site))
-        && date.is_some_and(|d| d <= tomorrow)
-        && number.len() >= 4
-        && number.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Triage has no case for `id`. Only feedback the register is known to hold (notification already
-/// acknowledged it to the customer) is "not triaged yet"; anything else is plainly no such case.
+/// Triage has no case for `id`: intake's register tells feedback that is registered and not triaged
+/// yet (its case appears shortly) from a reference that is nowhere (a typing mistake).
 async fn no_such_case(state: &AppState, ctx: &Ctx, id: &str, token: &str) -> Result<Response, AppError> {
     let reference = id.trim().to_ascii_uppercase();
-    let registered = looks_like_reference(&reference, &state.settings.sites.known)
-        && state
-            .backend
-            .get::<Vec<Value>>(
-                Service::Notification,
-                "/api/v1/notifications",
-                &[("reference", reference.clone())],
-                token,
-            )
-            .await
-            .is_ok_and(|d| !d.is_empty());
-    let context = if registered {
-        json!({ "nav": "work", "pending": reference })
-    } else {
-        json!({ "nav": "work", "unknown": id, "search": encode(id.trim()) })
-    };
+    let path = format!("/api/v1/feedback/{}", encode(&reference));
+    let registered = state.backend.get::<Value>(Service::Intake, &path, &[], token).await;
+    let context = lookup_context(ctx.lang, state.tz, id, registered);
     let html = state.render(ctx, "case.html", context)?;
     Ok((StatusCode::NOT_FOUND, html).into_response())
 }
 
-/// The configured claim rejection reasons (`GET /api/v1/rules`) as (code, label in `lang`). Triage
-/// lets only administrators and auditors read its rules today; for anyone else the reasons of the
-/// shipped configuration are offered, and triage still refuses a code it does not know.
-async fn rejection_reasons(state: &AppState, lang: Lang, token: &str) -> Vec<(String, String)> {
-    let rules = state
-        .backend
-        .get::<Value>(Service::Triage, "/api/v1/rules", &[], token)
-        .await;
-    let configured: Vec<(String, String)> = rules
-        .ok()
-        .and_then(|r| r["claims"]["rejection_reasons"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
+/// What the page says of a reference triage does not know, from intake's answer about it.
+pub fn lookup_context(lang: Lang, tz: chrono_tz::Tz, id: &str, registered: Result<Value, BackendError>) -> Value {
+    match registered {
+        Ok(feedback) => {
+            let received = feedback["received_at"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .map(|t| local_in(tz, &t))
+                .unwrap_or_default();
+            let channel = label(lang, "channel_", feedback["channel"].as_str().unwrap_or(""));
+            json!({ "nav": "work", "pending": feedback["reference"].as_str().unwrap_or(id),
+                    "pending_since": say(lang, "case_pending_since", &[("received", &received), ("channel", &channel)]) })
+        }
+        Err(e) => json!({ "nav": "work", "unknown": id, "search": encode(id.trim()),
+                          // Intake did not answer: it may be registered after all.
+                          "lookup_unavailable": e.status().is_none() }),
+    }
+}
+
+/// The configured claim rejection reasons of the case (triage's `claim_rejection_reasons`) as
+/// (code, label in `lang`).
+pub fn rejection_reasons(lang: Lang, case: &Value) -> Vec<(String, String)> {
+    case["claim_rejection_reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .filter_map(|r| {
             let code = r["code"].as_str()?.to_owned();
             let text = match lang {
-                Lang::ZhCn => r["zh_cn"].as_str(),
-                Lang::En => r["en"].as_str(),
-            };
-            Some((
-                code.clone(),
-                text.map(str::to_owned).unwrap_or_else(|| label(lang, "reason_", &code)),
-            ))
+                Lang::ZhCn => r["zh_cn"].as_str().filter(|t| !t.is_empty()),
+                Lang::En => None,
+            }
+            .or_else(|| r["en"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| super::labels::humanise(&code));
+            Some((code, text))
         })
-        .collect();
-    if !configured.is_empty() {
-        return configured;
-    }
-    ["past_shelf_life", "not_our_product", "met_contract"]
-        .iter()
-        .map(|c| (c.to_string(), label(lang, "reason_", c)))
         .collect()
 }
 
-/// The claim with what this user may do: approve only with a required role still missing and not
-/// yet approved by them; reject only as a holder of a required role.
-pub fn claim_view(claim: &Value, user: &auth::Claims) -> Value {
+/// The claim with what this user may do, as triage says it (`may`).
+pub fn claim_view(claim: &Value, may: &Value) -> Value {
     if !claim.is_object() {
         return Value::Null;
     }
-    let required: Vec<Role> = serde_json::from_value(claim["required"].clone()).unwrap_or_default();
-    let approvals = claim["approvals"].as_array().cloned().unwrap_or_default();
-    let approved_roles: Vec<Role> = approvals
-        .iter()
-        .filter_map(|a| serde_json::from_value(a["role"].clone()).ok())
-        .collect();
-    let rejected = !claim["rejection"].is_null();
-    let already = approvals
-        .iter()
-        .any(|a| a["approver"].as_str() == Some(user.sub.as_str()));
-    let holds_missing = required
-        .iter()
-        .any(|r| !approved_roles.contains(r) && user.roles.contains(r));
-    let holds_required = required.iter().any(|r| user.roles.contains(r));
     json!({
         "amount": claim["amount"], "currency": claim["currency"], "return_quantity": claim["return_quantity"],
-        "required": required, "approvals": approvals, "rejection": claim["rejection"],
-        "can_approve": !rejected && !already && holds_missing,
-        "can_reject": !rejected && holds_required,
+        "required": claim["required"], "approvals": claim["approvals"], "rejection": claim["rejection"],
+        "can_approve": may["approve_claim"].as_bool().unwrap_or(false),
+        "can_reject": may["reject_claim"].as_bool().unwrap_or(false),
     })
 }
 
-/// Whether a revisit may be scheduled by hand, as triage would decide it from what the page knows:
-/// `Ok(true)` offer it, `Ok(false)` say nothing (the user does not record revisits), `Err(key)` say why
-/// not (anonymous feedback, another site). Customers who declined revisits are only known to triage.
-pub fn revisit_offer(case: &Value, user: &auth::Claims, records_revisits: bool) -> Result<bool, &'static str> {
-    if !records_revisits {
+/// Whether a revisit may be scheduled by hand, as triage says it (`may.schedule_revisit`): `Ok(true)`
+/// offer it, `Ok(false)` say nothing (the user does not record revisits), `Err(why)` say why not in
+/// words. Triage explains a refusal in English; the known ones are said in `lang`, others prefixed.
+pub fn revisit_offer(lang: Lang, may: &Value) -> Result<bool, String> {
+    if may["schedule_revisit"].as_bool().unwrap_or(false) {
+        return Ok(true);
+    }
+    let Some(why) = may["schedule_revisit_refused"].as_str() else {
         return Ok(false);
-    }
-    let c = &case["customer"];
-    let has = |k: &str| c[k].as_str().is_some_and(|v| !v.trim().is_empty());
-    if c["anonymous"].as_bool().unwrap_or(false) || !(has("phone") || has("email")) {
-        return Err("revisit_anonymous");
-    }
-    let site = case["site"].as_str().unwrap_or("");
-    if !user.sites.is_empty() && !user.sites.iter().any(|s| s == site) {
-        return Err("revisit_other_site");
-    }
-    Ok(true)
+    };
+    let key = if why.starts_with("anonymous feedback") {
+        "revisit_anonymous"
+    } else if why.contains("declined revisits") {
+        "revisit_declined"
+    } else if why.contains("does not work for site") {
+        "revisit_other_site"
+    } else if why.contains("may not read revisit records")
+        || why.contains("auditors only read")
+        || why.contains("is made by")
+    {
+        // Not a revisit role: nothing to offer, nothing to explain.
+        return Ok(false);
+    } else {
+        return Err(format!("{} {why}", lang.text("revisit_refused")));
+    };
+    Err(lang.text(key))
 }
 
-/// The regulator report of an adverse event with what this user may do.
-fn regulator_view(lang: Lang, tz: chrono_tz::Tz, view: &Value, user: &auth::Claims) -> Value {
+/// The regulator report of an adverse event with what this user may do, as triage says it; `kept` is
+/// what the user typed into the edit form when it was refused (shown again instead of the report's).
+fn regulator_view(lang: Lang, tz: chrono_tz::Tz, view: &Value, kept: Option<&Value>) -> Value {
     let report = &view["report"];
     let status = report["status"].as_str().unwrap_or("draft");
-    let missing: Vec<String> = view["missing"]
+    let missing_codes: Vec<&str> = view["missing"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .map(|f| label(lang, "reg_field_", f))
         .collect();
     let stamp = |s: &Value| {
         s.is_object().then(|| {
@@ -354,13 +322,27 @@ fn regulator_view(lang: Lang, tz: chrono_tz::Tz, view: &Value, user: &auth::Clai
             format!("{} · {}", s["by"].as_str().unwrap_or(""), at.unwrap_or_default())
         })
     };
+    let can_edit = view["can_edit"].as_bool().unwrap_or(false);
+    let fields: Vec<Value> = REGULATOR_FIELDS
+        .iter()
+        .map(|f| {
+            let value = kept.map(|k| k[*f].clone()).unwrap_or_else(|| report[*f].clone());
+            json!({ "name": f, "label": label(lang, "reg_field_", f), "value": value,
+                    "missing": missing_codes.contains(f), "long": matches!(*f, "description" | "patient_outcome") })
+        })
+        .collect();
     json!({
         "status": status, "status_label": label(lang, "reg_status_", status), "saved": view["version"].as_i64().unwrap_or(0) > 0,
-        "authority": report["authority"], "missing": missing,
+        "version": view["version"].as_i64().unwrap_or(0),
+        "authority": report["authority"],
+        "missing": missing_codes.iter().map(|f| label(lang, "reg_field_", f)).collect::<Vec<_>>(),
         "approved": stamp(&report["approved"]), "submitted": stamp(&report["submitted"]),
         "submission_reference": report["submission_reference"],
-        "can_approve": status == "draft" && missing.is_empty() && user.has_any(REGULATOR_APPROVERS),
-        "can_submit": status == "approved" && user.has_any(REGULATOR_EDITORS),
+        "fields": if can_edit { json!(fields) } else { json!([]) },
+        "edit_open": kept.is_some() || !missing_codes.is_empty(),
+        "can_edit": can_edit,
+        "can_approve": view["can_approve"].as_bool().unwrap_or(false),
+        "can_submit": view["can_submit"].as_bool().unwrap_or(false),
     })
 }
 
@@ -389,7 +371,8 @@ fn quality_view(lang: Lang, case: &Value) -> Value {
     json!({ "eight_d": applies.then(|| json!({ "state": eight_d_state })), "capa": capa })
 }
 
-/// The reports of this problem: the first and those linked to it, with why, and which may be split out.
+/// The reports of this problem: the first and those linked to it, with why, which case each came
+/// from when one was merged into this one, and which may be split out.
 fn reports_view(lang: Lang, tz: chrono_tz::Tz, case: &Value) -> Vec<Value> {
     case["reports"]
         .as_array()
@@ -397,38 +380,54 @@ fn reports_view(lang: Lang, tz: chrono_tz::Tz, case: &Value) -> Vec<Value> {
         .flatten()
         .map(|r| {
             let at = r["received_at"].as_str().and_then(|t| t.parse().ok()).map(|t| local_in(tz, &t));
+            let merged_from = r["merged_from"]
+                .as_str()
+                .map(|from| say(lang, "dup_merged_from", &[("case", from)]));
             json!({ "reference": r["reference"], "channel": label(lang, "channel_", r["channel"].as_str().unwrap_or("")),
                     "received": at, "reason": link_reason(lang, r["reason"].as_str().unwrap_or("")),
-                    "first": r["first"], "can_split": r["can_split"] })
+                    "merged_from": merged_from, "first": r["first"], "can_split": r["can_split"] })
         })
         .collect()
 }
 
-/// The case page; `problem` is an error to show above it (a refused action), with its status.
+/// A refused change shown on the case page: its status and words, and for a refused regulator
+/// report edit what the user typed.
+pub struct Problem {
+    pub status: StatusCode,
+    pub message: String,
+    pub regulator_form: Option<Value>,
+}
+
+impl From<(StatusCode, String)> for Problem {
+    fn from((status, message): (StatusCode, String)) -> Self {
+        Problem {
+            status,
+            message,
+            regulator_form: None,
+        }
+    }
+}
+
+/// The case page; `problem` is an error to show above it (a refused action).
 pub async fn render_case(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
     done: Option<&str>,
-    problem: Option<(StatusCode, String)>,
+    problem: Option<Problem>,
 ) -> Result<Response, AppError> {
-    let (user, token) = ctx.staff()?;
+    let (_, token) = ctx.staff()?;
     let path = format!("/api/v1/cases/{}", encode(id));
     let case: Value = match state.backend.get(Service::Triage, &path, &[], token).await {
         Ok(c) => c,
         Err(e) if e.is_not_found() => return no_such_case(state, ctx, id, token).await,
         Err(e) => return Err(e.into()),
     };
-    let lang = ctx.lang;
     let case_id = case["id"].as_str().unwrap_or_default().to_owned();
     let deadlines_path = format!("/api/v1/cases/{case_id}/deadlines");
     let regulator_path = format!("/api/v1/cases/{case_id}/regulator-report");
     let notifications_query = [("case", case_id.clone())];
-    // The reasons are needed to offer a rejection or to name the one given.
-    let claim = claim_view(&case["claim"], user);
-    let needs_reasons = claim["can_reject"] == true || claim["rejection"].is_string();
-    let adverse = case["category"] == REGULATOR_CATEGORY || case["quality"]["regulator_report"].is_object();
-    let (deadlines, notifications, regulator, reasons) = futures::join!(
+    let (deadlines, notifications, regulator) = futures::join!(
         state
             .backend
             .get::<Vec<Value>>(Service::Scheduler, &deadlines_path, &[], token),
@@ -438,39 +437,18 @@ pub async fn render_case(
             &notifications_query,
             token
         ),
-        async {
-            if adverse {
-                Some(
-                    state
-                        .backend
-                        .get::<Value>(Service::Triage, &regulator_path, &[], token)
-                        .await,
-                )
-            } else {
-                None
-            }
-        },
-        async {
-            if needs_reasons {
-                rejection_reasons(state, lang, token).await
-            } else {
-                vec![]
-            }
-        },
+        // Asked of every case: triage knows which categories take one (`not_applicable` otherwise).
+        state.backend.get::<Value>(Service::Triage, &regulator_path, &[], token),
     );
-    let records_revisits =
-        ctx.has_any(&state.settings.console.revisit_roles) && !user.roles.iter().all(|r| *r == Role::Auditor);
     let fetched = Fetched {
         case,
         deadlines,
         notifications,
         regulator,
-        reasons,
     };
-    let message = problem.as_ref().map(|(_, m)| m.as_str());
-    let context = case_context(lang, state.tz, user, records_revisits, fetched, done, message);
+    let status = problem.as_ref().map(|p| p.status).unwrap_or(StatusCode::OK);
+    let context = case_context(ctx.lang, state.tz, fetched, done, problem.as_ref());
     let html = state.render(ctx, "case.html", context)?;
-    let status = problem.map(|(s, _)| s).unwrap_or(StatusCode::OK);
     Ok((status, html).into_response())
 }
 
@@ -481,28 +459,23 @@ pub struct Fetched {
     pub deadlines: Result<Vec<Value>, BackendError>,
     /// Notification's delivery log of the case.
     pub notifications: Result<Vec<Value>, BackendError>,
-    /// The regulator report, for an adverse event.
-    pub regulator: Option<Result<Value, BackendError>>,
-    /// The claim rejection reasons, for a case with a claim.
-    pub reasons: Vec<(String, String)>,
+    /// The regulator report (refused as `not_applicable` but for adverse events).
+    pub regulator: Result<Value, BackendError>,
 }
 
-/// Everything the case page shows, for this user, in `lang`.
+/// Everything the case page shows, for the user triage answered for, in `lang`.
 pub fn case_context(
     lang: Lang,
     tz: chrono_tz::Tz,
-    user: &auth::Claims,
-    records_revisits: bool,
     fetched: Fetched,
     done: Option<&str>,
-    problem: Option<&str>,
+    problem: Option<&Problem>,
 ) -> Value {
     let Fetched {
         case,
         deadlines,
         notifications,
         regulator,
-        reasons,
     } = fetched;
     let has_claim = case["claim"].is_object();
     let mut warnings = Vec::new();
@@ -512,6 +485,7 @@ pub fn case_context(
             let rows = deadlines::rows(lang, &d, tz);
             (d, rows)
         }
+        // Triage's copy of the clocks, without the scheduler's explanation.
         Err(e) if e.is_not_found() => (vec![], deadlines::rows_from_case(lang, &triage_clocks, tz)),
         Err(_) => {
             warnings.push(lang.text("deadlines_unavailable"));
@@ -538,40 +512,50 @@ pub fn case_context(
         .filter(|a| *a != "extend_deadline" || !clocks.is_empty())
         .map(|a| json!({ "name": a, "label": action_label(lang, a), "fields": action_fields(a, lang, &clocks, has_claim) }))
         .collect();
+    let reasons = rejection_reasons(lang, &case);
     let reason_label = |code: &str| {
         reasons
             .iter()
             .find(|(c, _)| c == code)
             .map(|(_, l)| l.clone())
-            .unwrap_or_else(|| label(lang, "reason_", code))
+            .unwrap_or_else(|| super::labels::humanise(code))
     };
-    let mut claim = claim_view(&case["claim"], user);
+    let may = &case["may"];
+    let mut claim = claim_view(&case["claim"], may);
     if let Some(code) = claim["rejection"].as_str() {
         claim["rejection_label"] = json!(reason_label(code));
     }
-    let revisit = match revisit_offer(&case, user, records_revisits) {
+    let revisit = match revisit_offer(lang, may) {
         Ok(offered) => json!({ "offered": offered }),
-        Err(why) => json!({ "offered": false, "why": lang.text(why) }),
+        Err(why) => json!({ "offered": false, "why": why }),
     };
     let regulator = match regulator {
-        Some(Ok(view)) => regulator_view(lang, tz, &view, user),
-        Some(Err(e)) if e.status().is_some() => Value::Null,
-        Some(Err(_)) => {
+        Ok(view) => regulator_view(lang, tz, &view, problem.and_then(|p| p.regulator_form.as_ref())),
+        // Not an adverse event (409 `not_applicable`), or not this user's to read.
+        Err(e) if e.status().is_some() => Value::Null,
+        Err(_) => {
             warnings.push(lang.text("regulator_unavailable"));
             Value::Null
         }
-        None => Value::Null,
     };
     let times = json!({
         "received": case["received_at"].as_str().and_then(|t| t.parse().ok()).map(|t| local_in(tz, &t)),
         "opened": case["opened_at"].as_str().and_then(|t| t.parse().ok()).map(|t| local_in(tz, &t)),
     });
     let department = case["department"].as_str().unwrap_or("");
+    let involved: Vec<String> = case["involved_roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|r| label(lang, "role_", r))
+        .collect();
     json!({
             "nav": "work", "case": case, "times": times, "actions": actions, "deadlines": deadline_rows,
-            "department": label(lang, "dept_", department),
+            "department": label(lang, "dept_", department), "involved": involved,
             "timeline": timeline(lang, tz, &case, &notifications, &deadlines, &reason_label), "claim": claim,
-            "warnings": warnings, "done": done.and_then(|d| done_message(lang, d)), "problem": problem,
+            "warnings": warnings, "done": done.and_then(|d| done_message(lang, d)),
+            "problem": problem.map(|p| p.message.as_str()),
             "rejection_reasons": reasons.iter().map(|(c, l)| json!({ "code": c, "label": l })).collect::<Vec<_>>(),
             "reports": reports_view(lang, tz, &case), "quality": quality_view(lang, &case),
             "regulator": regulator, "revisit": revisit,
@@ -605,7 +589,7 @@ async fn after(
             )))
         }
         Err(e) => match refusal_text(ctx.lang, &e) {
-            Some(problem) => render_case(state, ctx, id, None, Some(problem)).await,
+            Some(problem) => render_case(state, ctx, id, None, Some(problem.into())).await,
             None => Err(e.into()),
         },
     }
@@ -613,7 +597,8 @@ async fn after(
 
 async fn invalid(state: &AppState, ctx: &Ctx, id: &str, why: String) -> Result<Response, AppError> {
     let message = format!("{} {why}", ctx.lang.text("err_invalid"));
-    render_case(state, ctx, id, None, Some((StatusCode::UNPROCESSABLE_ENTITY, message))).await
+    let problem = (StatusCode::UNPROCESSABLE_ENTITY, message).into();
+    render_case(state, ctx, id, None, Some(problem)).await
 }
 
 pub async fn act(
@@ -636,8 +621,8 @@ pub async fn act(
     after(&state, &ctx, &id, &action, result).await
 }
 
-/// Merging names the other case by reference (triage wants its id) and a reason; the merge itself
-/// carries no reason, so the reason is recorded as a note first (a merged case takes no more notes).
+/// Merging names the other case by reference (triage wants its id) and why; triage keeps the reason
+/// in both cases' history. What triage would refuse in English is said in the user's words first.
 async fn merge(state: &AppState, ctx: &Ctx, id: &str, token: &str, body: &Value) -> Result<Response, AppError> {
     let lang = ctx.lang;
     let into = body["into_case"].as_str().unwrap_or("").trim().to_owned();
@@ -651,36 +636,23 @@ async fn merge(state: &AppState, ctx: &Ctx, id: &str, token: &str, body: &Value)
         state.backend.get::<Value>(Service::Triage, &other_path, &[], token),
     );
     let this = this?;
+    let refuse = |status: StatusCode, message: String| Some(Problem::from((status, message)));
     let other = match other {
         Ok(o) => o,
         Err(e) if e.is_not_found() => {
             let problem = say(lang, "merge_no_such_case", &[("case", &into)]);
-            return render_case(state, ctx, id, None, Some((StatusCode::UNPROCESSABLE_ENTITY, problem))).await;
+            return render_case(state, ctx, id, None, refuse(StatusCode::UNPROCESSABLE_ENTITY, problem)).await;
         }
         Err(e) => return after(state, ctx, id, "merge", Err(e)).await,
     };
     if other["id"] == this["id"] {
         let problem = lang.text("merge_into_itself");
-        return render_case(state, ctx, id, None, Some((StatusCode::UNPROCESSABLE_ENTITY, problem))).await;
+        return render_case(state, ctx, id, None, refuse(StatusCode::UNPROCESSABLE_ENTITY, problem)).await;
     }
     let target = other["reference"].as_str().unwrap_or(&into).to_owned();
-    // Triage merges only into an open case; checked before the reason is noted, so a refusal leaves no note.
     if matches!(other["status"].as_str(), Some("closed" | "rejected")) {
         let problem = say(lang, "merge_target_closed", &[("case", &target)]);
-        return render_case(state, ctx, id, None, Some((StatusCode::CONFLICT, problem))).await;
-    }
-    let note = json!({ "text": say(lang, "merge_note", &[("case", &target), ("reason", &reason)]) });
-    let noted = state
-        .backend
-        .post::<Value>(
-            Service::Triage,
-            &format!("/api/v1/cases/{}/note", encode(id)),
-            &note,
-            Some(token),
-        )
-        .await;
-    if let Err(e) = noted {
-        return after(state, ctx, id, "merge", Err(e)).await;
+        return render_case(state, ctx, id, None, refuse(StatusCode::CONFLICT, problem)).await;
     }
     let path = format!("/api/v1/cases/{}/merge", encode(id));
     let result = state
@@ -688,12 +660,11 @@ async fn merge(state: &AppState, ctx: &Ctx, id: &str, token: &str, body: &Value)
         .post::<Value>(
             Service::Triage,
             &path,
-            &json!({ "into_case": other["id"] }),
+            &json!({ "into_case": other["id"], "reason": reason }),
             Some(token),
         )
         .await
-        // The merged case's reports now belong to the target, which is where the work goes on (and its
-        // reference alone is unambiguous: the merged case's own reference also names a report of the target).
+        // The merged case is closed and its reports now belong to the target: the work goes on there.
         .map(|_| json!({ "reference": target }));
     after(state, ctx, id, "merge", result).await
 }
@@ -763,7 +734,25 @@ pub async fn claim(
     after(&state, &ctx, &id, done, result).await
 }
 
-/// The regulator report: `approve` (the general manager) or `submit` with the authority's reference.
+/// The body of a regulator report edit from its form: the version the editor started from and
+/// every field (an emptied field is an edit too).
+pub fn regulator_body(form: &Fields) -> Option<Value> {
+    let version: i64 = form.get("version")?.parse().ok()?;
+    let mut body = json!({ "version": version });
+    for f in REGULATOR_FIELDS {
+        let value = form
+            .0
+            .iter()
+            .find(|(k, _)| k == f)
+            .map(|(_, v)| v.replace("\r\n", "\n").trim().to_owned())
+            .unwrap_or_default();
+        body[f] = json!(value);
+    }
+    Some(body)
+}
+
+/// The regulator report: `edit` (its fields), `approve` (the general manager, by default) or `submit`
+/// with the authority's reference.
 pub async fn regulator(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -772,6 +761,28 @@ pub async fn regulator(
 ) -> Result<Response, AppError> {
     let (_, token) = ctx.staff()?;
     ctx.check_csrf(&form)?;
+    let path = format!("/api/v1/cases/{}/regulator-report", encode(&id));
+    if step == "edit" {
+        let body = regulator_body(&form).ok_or_else(|| AppError::BadForm("version".into()))?;
+        return match state.backend.put::<Value>(Service::Triage, &path, &body, token).await {
+            Ok(view) => after(&state, &ctx, &id, "regulator_report_edited", Ok(view)).await,
+            Err(e) => {
+                // What the user typed is kept, also when someone else saved first.
+                let (status, message) = match &e {
+                    BackendError::Refused { code, .. } if code == "stale_version" => {
+                        (StatusCode::CONFLICT, ctx.lang.text("reg_stale"))
+                    }
+                    _ => refusal_text(ctx.lang, &e).ok_or(e)?,
+                };
+                let problem = Problem {
+                    status,
+                    message,
+                    regulator_form: Some(body),
+                };
+                render_case(&state, &ctx, &id, None, Some(problem)).await
+            }
+        };
+    }
     let (body, done) = match step.as_str() {
         "approve" => (json!({}), "regulator_report_approved"),
         "submit" => match form.get("submission_reference") {
@@ -780,10 +791,9 @@ pub async fn regulator(
         },
         _ => return Err(AppError::NotFound),
     };
-    let path = format!("/api/v1/cases/{}/regulator-report/{step}", encode(&id));
     let result = state
         .backend
-        .post::<Value>(Service::Triage, &path, &body, Some(token))
+        .post::<Value>(Service::Triage, &format!("{path}/{step}"), &body, Some(token))
         .await
         .map(|view| json!({ "reference": view["reference"] }));
     after(&state, &ctx, &id, done, result).await
@@ -792,54 +802,106 @@ pub async fn regulator(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pages::labels::{rendered, visible};
 
-    fn user(sub: &str, roles: Vec<Role>) -> auth::Claims {
-        auth::Claims {
-            sub: sub.into(),
-            name: sub.into(),
-            roles,
-            department: None,
-            sites: vec![],
-            exp: 0,
-            iat: 0,
-            jti: String::new(),
+    fn may(approve: bool, reject: bool, revisit: Result<(), &str>) -> Value {
+        json!({ "approve_claim": approve, "reject_claim": reject, "schedule_revisit": revisit.is_ok(),
+                "schedule_revisit_refused": revisit.err() })
+    }
+
+    fn refused(status: u16, code: &str) -> BackendError {
+        BackendError::Refused {
+            service: Service::Triage,
+            status,
+            code: code.into(),
+            message: String::new(),
+            field: None,
         }
     }
 
     #[test]
-    fn only_holders_of_a_missing_required_role_may_approve() {
+    fn the_claim_is_offered_for_decision_as_triage_says() {
         let claim = json!({"amount": "1500.00", "currency": "CNY", "required": ["marketing_manager"], "approvals": [], "rejection": null});
+        let v = claim_view(&claim, &may(true, true, Ok(())));
         assert_eq!(
-            claim_view(&claim, &user("mm", vec![Role::MarketingManager]))["can_approve"],
-            true
+            (v["can_approve"].as_bool(), v["can_reject"].as_bool()),
+            (Some(true), Some(true))
         );
+        // A handler of the case may reject it for a configured reason, not approve it.
+        let v = claim_view(&claim, &may(false, true, Ok(())));
         assert_eq!(
-            claim_view(&claim, &user("h", vec![Role::Handler]))["can_approve"],
-            false
+            (v["can_approve"].as_bool(), v["can_reject"].as_bool()),
+            (Some(false), Some(true))
         );
-        assert_eq!(
-            claim_view(&claim, &user("a", vec![Role::Administrator]))["can_approve"],
-            false
-        );
-        let approved = json!({"required": ["marketing_manager"], "approvals": [{"role": "marketing_manager", "approver": "mm"}], "rejection": null});
-        assert_eq!(
-            claim_view(&approved, &user("mm2", vec![Role::MarketingManager]))["can_approve"],
-            false
-        );
-        // Two tiers: the general manager still approves after the marketing manager, once.
-        let two = json!({"required": ["marketing_manager", "general_manager"],
-                         "approvals": [{"role": "marketing_manager", "approver": "mm"}], "rejection": null});
-        assert_eq!(
-            claim_view(&two, &user("gm", vec![Role::GeneralManager]))["can_approve"],
-            true
-        );
-        let rejected = json!({"required": ["marketing_manager"], "approvals": [], "rejection": "met_contract"});
-        let v = claim_view(&rejected, &user("mm", vec![Role::MarketingManager]));
+        // A triage that does not say: nothing is offered.
+        let v = claim_view(&claim, &Value::Null);
         assert_eq!(
             (v["can_approve"].as_bool(), v["can_reject"].as_bool()),
             (Some(false), Some(false))
         );
-        assert_eq!(claim_view(&Value::Null, &user("mm", vec![])), Value::Null);
+        assert_eq!(claim_view(&Value::Null, &may(true, true, Ok(()))), Value::Null);
+    }
+
+    #[test]
+    fn the_claim_reject_form_lists_the_configured_reasons_in_the_users_language() {
+        let mut case = sample_case();
+        case["claim_rejection_reasons"] = json!([
+            {"code": "past_shelf_life", "zh_cn": "超过保质期", "en": "Past its shelf life"},
+            {"code": "wrong_use", "zh_cn": "", "en": "Used against the instructions"}
+        ]);
+        assert_eq!(
+            rejection_reasons(Lang::ZhCn, &case),
+            [
+                ("past_shelf_life".to_owned(), "超过保质期".to_owned()),
+                ("wrong_use".to_owned(), "Used against the instructions".to_owned())
+            ],
+            "a label missing in Chinese falls back to English"
+        );
+        let context = case_context(Lang::ZhCn, chrono_tz::UTC, fetched(case), None, None);
+        let html = rendered("case.html", Lang::ZhCn, context);
+        assert!(
+            html.contains(concat!(
+                r#"<select id="claim-reason" name="reason"><option value="past_shelf_life">超过保质期</option>"#,
+                r#"<option value="wrong_use">Used against the instructions</option></select>"#
+            )),
+            "{html}"
+        );
+        assert!(!html.contains("met_contract"), "only triage's reasons");
+    }
+
+    #[test]
+    fn a_revisit_is_offered_as_triage_says_and_a_refusal_is_said_in_words() {
+        assert_eq!(revisit_offer(Lang::En, &may(false, false, Ok(()))), Ok(true));
+        for (why, key) in [
+            (
+                "anonymous feedback gets no revisit (003 篇6 §1.13)",
+                "revisit_anonymous",
+            ),
+            ("the customer declined revisits", "revisit_declined"),
+            ("a1 does not work for site bj01", "revisit_other_site"),
+        ] {
+            assert_eq!(
+                revisit_offer(Lang::ZhCn, &may(false, false, Err(why))),
+                Err(Lang::ZhCn.text(key)),
+                "{why}"
+            );
+        }
+        // Not a revisit role: nothing offered, nothing to explain.
+        for why in [
+            "h1 may not read revisit records",
+            "au is an auditor: auditors only read revisits",
+        ] {
+            assert_eq!(
+                revisit_offer(Lang::En, &may(false, false, Err(why))),
+                Ok(false),
+                "{why}"
+            );
+        }
+        assert_eq!(
+            revisit_offer(Lang::En, &may(false, false, Err("the moon is in the way"))),
+            Err(format!("{} the moon is in the way", Lang::En.text("revisit_refused")))
+        );
+        assert_eq!(revisit_offer(Lang::En, &Value::Null), Ok(false));
     }
 
     #[test]
@@ -852,6 +914,7 @@ mod tests {
             "revisit_scheduled",
             "split_opened",
             "regulator_report_approved",
+            "regulator_report_edited",
         ] {
             for lang in [Lang::ZhCn, Lang::En] {
                 let text = done_message(lang, done).unwrap_or_else(|| panic!("{done}"));
@@ -874,33 +937,6 @@ mod tests {
     }
 
     #[test]
-    fn only_reference_shapes_of_known_sites_can_be_waiting_for_triage() {
-        let sites = vec!["sh01".to_owned(), "bj01".to_owned()];
-        assert!(looks_like_reference("SH01-20261122-0042", &sites));
-        assert!(looks_like_reference("BJ01-20261122-0042-R1", &sites));
-        assert!(!looks_like_reference("SH01-20261122-42", &sites), "too short a number");
-        assert!(!looks_like_reference("XX01-20261122-0042", &sites), "unknown site");
-        assert!(!looks_like_reference("SH01-20261322-0042", &sites), "no such date");
-        assert!(!looks_like_reference("SH01-29991122-0042", &sites), "in the future");
-        assert!(!looks_like_reference("hello", &sites));
-        assert!(!looks_like_reference("SH01-20261122-0042-X", &sites));
-    }
-
-    #[test]
-    fn revisits_are_offered_only_where_triage_would_take_them() {
-        let mut agent = user("a", vec![Role::Agent]);
-        let case = json!({"site": "sh01", "customer": {"name": "张三", "phone": "138****5678"}});
-        assert_eq!(revisit_offer(&case, &agent, true), Ok(true));
-        assert_eq!(revisit_offer(&case, &agent, false), Ok(false), "not a revisit role");
-        let anonymous = json!({"site": "sh01", "customer": {"anonymous": true}});
-        assert_eq!(revisit_offer(&anonymous, &agent, true), Err("revisit_anonymous"));
-        let no_contact = json!({"site": "sh01", "customer": {"name": "x", "phone": "", "email": null}});
-        assert_eq!(revisit_offer(&no_contact, &agent, true), Err("revisit_anonymous"));
-        agent.sites = vec!["bj01".into()];
-        assert_eq!(revisit_offer(&case, &agent, true), Err("revisit_other_site"));
-    }
-
-    #[test]
     fn refusals_with_a_known_code_are_said_in_the_users_language() {
         let refused = |status, code: &str| BackendError::Refused {
             service: Service::Triage,
@@ -920,32 +956,111 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_regulator_report_is_offered_for_approval_and_submission_by_the_right_roles() {
-        let view = json!({"version": 1, "missing": [], "report": {"status": "draft", "authority": "NMPA",
-                          "approved": null, "submitted": null, "submission_reference": null}});
-        let gm = user("gm", vec![Role::GeneralManager]);
-        let mr = user("mr", vec![Role::ManagementRepresentative]);
-        let tz = chrono_tz::Asia::Shanghai;
-        assert_eq!(regulator_view(Lang::En, tz, &view, &gm)["can_approve"], true);
-        assert_eq!(regulator_view(Lang::En, tz, &view, &mr)["can_approve"], false);
-        let mut incomplete = view.clone();
-        incomplete["missing"] = json!(["batch"]);
-        let v = regulator_view(Lang::ZhCn, tz, &incomplete, &gm);
-        assert_eq!(v["can_approve"], false);
-        assert_eq!(v["missing"][0], Lang::ZhCn.text("reg_field_batch"));
-        let mut approved = view;
-        approved["report"]["status"] = json!("approved");
-        approved["report"]["approved"] = json!({"by": "gm", "at": "2026-11-20T02:00:00Z"});
-        let v = regulator_view(Lang::En, tz, &approved, &mr);
-        assert_eq!(
-            (v["can_submit"].as_bool(), v["approved"].as_str()),
-            (Some(true), Some("gm · 2026-11-20 10:00"))
-        );
-        assert_eq!(regulator_view(Lang::En, tz, &approved, &gm)["can_submit"], false);
+    fn scheduler_clock() -> Value {
+        json!({"clock": "first_reply", "start_event": "case.opened", "stop_event": "case.replied",
+               "length": {"clock_hours": 24}, "ladder": "service", "start": "2026-11-20T02:00:00Z", "time_zone": "Asia/Shanghai",
+               "policy_due": "2026-11-21T02:00:00Z", "skipped": [], "makeup_days": [], "pauses": [], "history": [],
+               "warning_at": "2026-11-20T21:12:00Z", "due": "2026-11-21T02:00:00Z", "state": {"kind": "breached", "level": 1},
+               "escalation_level": 1, "next": null, "fired": [], "summary": "first_reply: 24 clock hours … Now due"})
     }
 
-    /// A product-quality complaint with a linked duplicate, a claim, an email sent and a breach.
+    fn regulator(can_edit: bool, can_approve: bool, can_submit: bool, missing: Value) -> Value {
+        json!({"version": 1, "missing": missing, "can_edit": can_edit, "can_approve": can_approve, "can_submit": can_submit,
+               "report": {"status": "draft", "authority": "NMPA", "product": "VC-500", "batch": "B2026-10", "onset": "2h",
+                          "dose": "", "other_medicines": "", "description": "皮疹", "patient_outcome": "",
+                          "approved": null, "submitted": null, "submission_reference": null}})
+    }
+
+    fn regulator_page(view: Value, kept: Option<Value>) -> String {
+        let mut case = sample_case();
+        case["category"] = json!("adverse_event");
+        let mut f = fetched(case);
+        f.regulator = Ok(view);
+        let problem = kept.map(|k| Problem {
+            status: StatusCode::CONFLICT,
+            message: Lang::En.text("reg_stale"),
+            regulator_form: Some(k),
+        });
+        let context = case_context(Lang::En, chrono_tz::Asia::Shanghai, f, None, problem.as_ref());
+        rendered("case.html", Lang::En, context)
+    }
+
+    #[test]
+    fn the_regulator_report_forms_follow_what_triage_says_this_user_may_do() {
+        // The management representative: may fill it in, not approve it; what is missing is said.
+        let html = regulator_page(regulator(true, false, false, json!(["patient_outcome"])), None);
+        assert!(html.contains(r#"<details id="regulator-edit" open>"#));
+        assert!(html.contains(r#"action="/cases/SH01-20261120-0001/regulator/edit""#));
+        assert!(html.contains(r#"<input type="text" id="reg-batch" name="batch" maxlength="10000" value="B2026-10">"#));
+        assert!(html.contains(r#"<ul class="missing" id="regulator-missing"><li>Patient outcome</li></ul>"#));
+        assert!(!html.contains("approve-regulator") && !html.contains("submit-regulator"));
+        // The general manager once it is complete: approval only.
+        let html = regulator_page(regulator(false, true, false, json!([])), None);
+        assert!(html.contains(r#"id="approve-regulator""#));
+        assert!(!html.contains("regulator-edit") && !html.contains("submit-regulator"));
+        // Approved: the editor marks it submitted.
+        let html = regulator_page(regulator(true, false, true, json!([])), None);
+        assert!(html.contains(r#"id="submit-regulator""#) && !html.contains("approve-regulator"));
+        // A reader: the report's state and nothing to do.
+        let html = regulator_page(regulator(false, false, false, json!(["patient_outcome"])), None);
+        assert!(html.contains(r#"id="regulator-status""#));
+        for form in ["regulator/edit", "regulator/approve", "regulator/submit"] {
+            assert!(!html.contains(form), "{form}");
+        }
+    }
+
+    #[test]
+    fn a_refused_regulator_edit_keeps_what_the_user_typed() {
+        let typed = regulator_body(&Fields(vec![
+            ("version".into(), "1".into()),
+            ("patient_outcome".into(), "  已痊愈\r\n出院 ".into()),
+            ("batch".into(), "B2026-11".into()),
+        ]))
+        .unwrap();
+        assert_eq!(typed["version"], 1);
+        assert_eq!(typed["patient_outcome"], "已痊愈\n出院");
+        assert_eq!(typed["dose"], "", "every field is sent: an emptied one is an edit too");
+        assert!(regulator_body(&Fields(vec![("batch".into(), "x".into())])).is_none());
+        let html = regulator_page(regulator(true, false, false, json!(["patient_outcome"])), Some(typed));
+        assert!(html.contains(&Lang::En.text("reg_stale")));
+        assert!(html.contains(r#"value="B2026-11""#) && html.contains(">已痊愈\n出院</textarea>"));
+    }
+
+    #[test]
+    fn a_reference_triage_does_not_know_is_pending_only_when_intake_registered_it() {
+        let registered = json!({"reference": "SH01-20261122-0042", "status": "registered",
+                                "received_at": "2026-11-22T02:00:00Z", "channel": "letter"});
+        let c = lookup_context(
+            Lang::ZhCn,
+            chrono_tz::Asia::Shanghai,
+            "sh01-20261122-0042",
+            Ok(registered),
+        );
+        let html = rendered("case.html", Lang::ZhCn, c);
+        assert!(html.contains(r#"<p id="pending">"#) && !html.contains("no-such-case"));
+        assert!(html.contains("登记时间：2026-11-22 10:00，渠道：信函。"), "{html}");
+        // A typing mistake: intake has no such reference either.
+        let c = lookup_context(
+            Lang::En,
+            chrono_tz::UTC,
+            "SH01-20261122-0043",
+            Err(refused(404, "not_found")),
+        );
+        let html = rendered("case.html", Lang::En, c);
+        assert!(html.contains(r#"id="no-such-case""#) && !html.contains(r#"id="pending""#));
+        assert!(!html.contains("lookup-unavailable"));
+        // Intake not answering: the page does not claim the reference is nowhere.
+        let unavailable = Err(BackendError::Unavailable(Service::Intake));
+        let html = rendered(
+            "case.html",
+            Lang::En,
+            lookup_context(Lang::En, chrono_tz::UTC, "X", unavailable),
+        );
+        assert!(html.contains(r#"id="lookup-unavailable""#));
+    }
+
+    /// A product-quality complaint with a linked duplicate, one merged in, a claim, an email sent, a
+    /// rule that reached nobody, and a breach.
     fn sample_case() -> Value {
         json!({
             "id": "0193a000-0000-7000-8000-000000000001", "reference": "SH01-20261120-0001", "site": "sh01",
@@ -955,14 +1070,19 @@ mod tests {
             "customer": {"name": "王芳", "phone": "13900001111", "language": "zh-CN"}, "details": {},
             "claim": {"amount": "1500.00", "currency": "CNY", "required": ["marketing_manager"], "approvals": [], "rejection": null},
             "allowed_actions": ["note", "merge", "extend_deadline"],
+            "may": {"approve_claim": true, "reject_claim": true, "schedule_revisit": true, "schedule_revisit_refused": null},
+            "claim_rejection_reasons": [{"code": "met_contract", "zh_cn": "产品符合合同要求", "en": "The product met the contract"}],
+            "involved_roles": ["management_representative"],
             "reports": [
-                {"reference": "SH01-20261120-0001", "channel": "phone", "received_at": "2026-11-20T02:00:00Z", "reason": "first report", "first": true, "can_split": false},
-                {"reference": "SH01-20261121-0007", "channel": "letter", "received_at": "2026-11-21T02:00:00Z", "reason": "same customer, product P-200 batch B9", "first": false, "can_split": true}
+                {"reference": "SH01-20261120-0001", "channel": "phone", "received_at": "2026-11-20T02:00:00Z", "reason": "first report", "first": true, "can_split": false, "merged_from": null},
+                {"reference": "SH01-20261121-0007", "channel": "letter", "received_at": "2026-11-21T02:00:00Z", "reason": "same customer, product P-200 batch B9", "first": false, "can_split": true, "merged_from": null},
+                {"reference": "SH01-20261121-0009", "channel": "email", "received_at": "2026-11-21T03:00:00Z", "reason": "first report", "first": false, "can_split": false, "merged_from": "SH01-20261121-0009"}
             ],
             "history": [
                 {"at": "2026-11-20T02:00:01Z", "actor": "system", "action": "opened", "detail": {"classification": {"class": "complaint", "category": "product_quality", "severity": "important"}, "department": "quality"}, "changes": {}},
                 {"at": "2026-11-21T02:00:01Z", "actor": "system", "action": "duplicate_linked", "detail": {"reference": "SH01-20261121-0007", "channel": "letter", "reason": "same customer, product P-200 batch B9"}, "changes": {}},
                 {"at": "2026-11-21T03:00:00Z", "actor": "scheduler", "action": "deadline_breached", "detail": {"clock": "first_reply", "level": 1}, "changes": {}},
+                {"at": "2026-11-21T03:30:00Z", "actor": "h1", "action": "duplicate_merged", "detail": {"reference": "SH01-20261121-0009", "reports": 1, "reason": "顾客确认是同一问题"}, "changes": {}},
                 {"at": "2026-11-21T04:00:00Z", "actor": "qe1", "action": "eight_d_action_added", "detail": {"discipline": "D5", "owner": "qe1", "due_date": "2026-12-01"}, "changes": {}},
                 {"at": "2026-11-21T05:00:00Z", "actor": "qe1", "action": "some_future_action", "detail": {}, "changes": {}}
             ],
@@ -972,42 +1092,27 @@ mod tests {
         })
     }
 
-    fn scheduler_clock() -> Value {
-        json!({"clock": "first_reply", "start_event": "case.opened", "stop_event": "case.replied",
-               "length": {"clock_hours": 24}, "ladder": "service", "start": "2026-11-20T02:00:00Z", "time_zone": "Asia/Shanghai",
-               "policy_due": "2026-11-21T02:00:00Z", "skipped": [], "makeup_days": [], "pauses": [], "history": [],
-               "warning_at": "2026-11-20T21:12:00Z", "due": "2026-11-21T02:00:00Z", "state": {"kind": "breached", "level": 1},
-               "escalation_level": 1, "next": null, "fired": [], "summary": "first_reply: 24 clock hours … Now due"})
-    }
-
     fn fetched(case: Value) -> Fetched {
         Fetched {
             case,
             deadlines: Ok(vec![scheduler_clock()]),
             notifications: Ok(vec![
                 json!({"channel": "email", "template": "feedback_received", "status": "sent",
-                                          "recipient_masked": "w***@example.com", "sent_at": "2026-11-20T02:00:05Z"}),
+                       "recipient_masked": "w***@example.com", "sent_at": "2026-11-20T02:00:05Z"}),
+                json!({"channel": "email", "template": "case_opened", "status": "no_recipient",
+                       "recipient_masked": "role:management_representative", "created_at": "2026-11-20T02:00:06Z",
+                       "last_error": "nobody to tell: nobody in the directory holds role `management_representative`"}),
             ]),
-            regulator: None,
-            reasons: vec![("met_contract".into(), "产品符合合同要求".into())],
+            regulator: Err(refused(409, "not_applicable")),
         }
     }
 
     #[test]
     fn the_case_page_reads_in_chinese_with_no_codes_and_offers_only_what_triage_allows() {
-        let mm = user("mm", vec![Role::MarketingManager]);
         let tz = chrono_tz::Asia::Shanghai;
-        let context = case_context(
-            Lang::ZhCn,
-            tz,
-            &mm,
-            true,
-            fetched(sample_case()),
-            Some("claim_approved"),
-            None,
-        );
-        let html = super::super::labels::rendered("case.html", Lang::ZhCn, context);
-        let text = super::super::labels::visible(&html);
+        let context = case_context(Lang::ZhCn, tz, fetched(sample_case()), Some("claim_approved"), None);
+        let html = rendered("case.html", Lang::ZhCn, context);
+        let text = visible(&html);
         for code in [
             "action_",
             "duplicate_linked",
@@ -1016,6 +1121,8 @@ mod tests {
             "first_reply",
             "Now due",
             "eight_d_action",
+            "management_representative",
+            "nobody to tell",
         ] {
             assert!(!text.contains(code), "{code} shown raw");
         }
@@ -1031,11 +1138,17 @@ mod tests {
             "Some future action",
             "CAPA-2026-0001",
             "已实施，待验证",
-            "产品符合合同要求",
             "编写中，D8 结案前还缺 1 项。",
+            // Merged in with its reason, and the report it brought.
+            "SH01-20261121-0009 作为重复案件并入，带来 1 份报告",
+            "顾客确认是同一问题",
+            "随案件 SH01-20261121-0009 合并而来",
+            // The rule that reached nobody, in words.
+            "无人收到此通知：没有人担任管理者代表",
         ] {
             assert!(html.contains(words), "{words} missing");
         }
+        assert!(html.contains(r#"<dd id="involved-roles">管理者代表</dd>"#));
         assert!(html.contains(&format!(
             "{} {}",
             Lang::ZhCn.text("done_action"),
@@ -1046,7 +1159,9 @@ mod tests {
         assert!(html.contains(r#"<input type="hidden" name="report" value="SH01-20261121-0007">"#));
         assert!(html.contains(r#"<label for="merge-reason">"#), "a merge says why");
         assert!(html.contains(r#"id="approve-claim""#) && html.contains(r#"id="revisit-form""#));
+        assert!(html.contains(r#"<option value="met_contract">产品符合合同要求</option>"#));
         assert!(!html.contains(r#"id="do-close""#), "close is not allowed");
+        assert!(!html.contains(r#"id="regulator""#), "not an adverse event");
         assert_eq!(
             html.matches(r#"name="csrf" value="token""#).count(),
             html.matches("<form").count()
@@ -1058,25 +1173,37 @@ mod tests {
         let mut case = sample_case();
         case["allowed_actions"] = json!([]);
         case["reports"][1]["can_split"] = json!(false);
-        case["customer"] = json!({"anonymous": true});
-        let auditor = user("au", vec![Role::Auditor]);
-        let context = case_context(Lang::En, chrono_tz::UTC, &auditor, false, fetched(case), None, None);
-        let html = super::super::labels::rendered("case.html", Lang::En, context);
-        assert!(html.contains(r#"id="no-actions""#));
-        for form in ["/split", "/claim/approve", "/claim/reject", "/revisit", "/act/"] {
-            assert!(!html.contains(form), "{form} offered to an auditor");
-        }
-        // An agent who records revisits is told why an anonymous customer gets none.
-        let mut case = sample_case();
-        case["customer"] = json!({"anonymous": true});
-        let agent = user("a", vec![Role::Agent]);
-        let html = super::super::labels::rendered(
+        case["may"] = may(false, false, Err("au is an auditor: auditors only read revisits"));
+        let html = rendered(
             "case.html",
             Lang::En,
-            case_context(Lang::En, chrono_tz::UTC, &agent, true, fetched(case), None, None),
+            case_context(Lang::En, chrono_tz::UTC, fetched(case), None, None),
+        );
+        assert!(html.contains(r#"id="no-actions""#));
+        for form in [
+            "/split",
+            "/claim/approve",
+            "/claim/reject",
+            "/revisit",
+            "/act/",
+            "<form",
+        ] {
+            assert!(!html.contains(form), "{form} offered to an auditor");
+        }
+        assert!(
+            !html.contains("revisit-none"),
+            "an auditor is not told why they make no revisit"
+        );
+        // A revisit refused for the case itself is said in words.
+        let mut case = sample_case();
+        case["may"] = may(true, true, Err("the customer declined revisits"));
+        let html = rendered(
+            "case.html",
+            Lang::En,
+            case_context(Lang::En, chrono_tz::UTC, fetched(case), None, None),
         );
         assert!(!html.contains(r#"id="revisit-form""#));
-        assert!(html.contains(&Lang::En.text("revisit_anonymous")));
+        assert!(html.contains(&Lang::En.text("revisit_declined")));
     }
 
     #[test]
@@ -1086,18 +1213,10 @@ mod tests {
                                     "due_at": "2026-12-01T02:00:00Z", "level": 0, "stopped_at": null, "overdue": false}]);
         let mut f = fetched(case);
         f.deadlines = Err(BackendError::Unavailable(Service::Scheduler));
-        let html = super::super::labels::rendered(
+        let html = rendered(
             "case.html",
             Lang::En,
-            case_context(
-                Lang::En,
-                chrono_tz::Asia::Shanghai,
-                &user("h", vec![Role::Handler]),
-                false,
-                f,
-                None,
-                None,
-            ),
+            case_context(Lang::En, chrono_tz::Asia::Shanghai, f, None, None),
         );
         assert!(html.contains(&Lang::En.text("deadlines_unavailable")));
         assert!(html.contains("8D report reply") && html.contains("2026-12-01 10:00"));

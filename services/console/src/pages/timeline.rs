@@ -33,13 +33,56 @@ fn actor(lang: Lang, actor: &str) -> String {
 }
 
 /// Whom a notification was for: an address as notification masked it, or — for a rule that reached
-/// nobody — the person, role or department it named (`person:<id>`, `role:<role>`, `department:<code>`).
+/// nobody — the person, role or department it named (`person:<id>`, `role:<role>`, `department:<code>`)
+/// or the kind of recipient it named (`assignee`).
 fn recipient(lang: Lang, r: &str) -> String {
     match r.split_once(':') {
         Some(("person", id)) => id.to_owned(),
         Some(("role", role)) => label(lang, "role_", role),
         Some(("department", code)) => label(lang, "dept_", code),
+        _ if known(lang, "rcpt_", r) => label(lang, "rcpt_", r),
         _ => r.to_owned(),
+    }
+}
+
+/// The text between the first pair of backticks: the id, role or department a reason names.
+fn quoted(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once('`')?;
+    rest.split_once('`').map(|(name, _)| name)
+}
+
+/// Why a rule reached nobody (notification's `last_error`, English) in `lang`; a reason this console
+/// does not know is given as notification wrote it.
+pub fn unreached_reason(lang: Lang, last_error: &str) -> String {
+    let why = last_error.trim().trim_start_matches("nobody to tell:").trim();
+    let name = quoted(why).unwrap_or("");
+    if why.ends_with("has no email address") {
+        say(lang, "nr_no_email", &[("who", name)])
+    } else if why.starts_with("staff account") && why.ends_with("is inactive") {
+        say(lang, "nr_inactive", &[("who", name)])
+    } else if why.starts_with("nobody in the directory holds role") {
+        say(lang, "nr_no_role_holder", &[("role", &label(lang, "role_", name))])
+    } else if why.starts_with("department") && why.ends_with("is not in the directory") {
+        say(
+            lang,
+            "nr_unknown_department",
+            &[("department", &label(lang, "dept_", name))],
+        )
+    } else if why.ends_with("is not in the directory") && !name.is_empty() {
+        say(lang, "nr_unknown_person", &[("who", name)])
+    } else if let Some(rest) = why.strip_prefix("neither `") {
+        let mut names = rest.split('`').step_by(2);
+        let (kind, fallback) = (names.next().unwrap_or(""), names.next().unwrap_or(""));
+        say(
+            lang,
+            "nr_neither",
+            &[
+                ("kind", &recipient(lang, kind)),
+                ("fallback", &recipient(lang, fallback)),
+            ],
+        )
+    } else {
+        why.to_owned()
     }
 }
 
@@ -131,7 +174,10 @@ fn detail(lang: Lang, tz: chrono_tz::Tz, action: &str, d: &Value, reasons: &dyn 
             push(s(&d["reason"]).to_owned());
         }
         "close" => push(label(lang, "outcome_", s(&d["outcome"]))),
-        "merge" => push(lang.text("tl_merged")),
+        "merge" => {
+            push(lang.text("tl_merged"));
+            push(s(&d["reason"]).to_owned());
+        }
         "claim_rejected" => push(reasons(s(&d["reason"]))),
         "duplicate_linked" => {
             push(format!(
@@ -157,6 +203,8 @@ fn detail(lang: Lang, tz: chrono_tz::Tz, action: &str, d: &Value, reasons: &dyn 
             };
             let n = d["reports"].as_i64().unwrap_or(0).to_string();
             push(say(lang, key, &[("case", s(&d["reference"])), ("n", &n)]));
+            // Why it was merged (given with the merge); reopening gives none.
+            push(s(&d["reason"]).to_owned());
         }
         "revisit_linked_case" => {
             push(say(lang, "tl_revisit_case", &[("case", s(&d["linked_case"]))]));
@@ -302,11 +350,27 @@ pub fn timeline(
         let Some(at) = time(&n["sent_at"]).or_else(|| time(&n["created_at"])) else {
             continue;
         };
+        let who = recipient(lang, s(&n["recipient_masked"]));
+        let (kind, line) = match s(&n["status"]) {
+            // A rule named somebody nobody could be found for: nobody was told, and the page says who and why.
+            "no_recipient" => {
+                let why = unreached_reason(lang, s(&n["last_error"]));
+                // "mr has no email address" names whom already.
+                let line = if why.contains(&who) {
+                    say(lang, "tl_no_recipient_why", &[("why", &why)])
+                } else {
+                    say(lang, "tl_no_recipient", &[("who", &who), ("why", &why)])
+                };
+                ("failed", line)
+            }
+            "failed" => ("failed", format!("{who} · {}", label(lang, "delivery_", "failed"))),
+            status => ("email", format!("{who} · {}", label(lang, "delivery_", status))),
+        };
         events.push((
             at,
-            json!({ "kind": if n["status"] == "failed" { "failed" } else { "email" },
+            json!({ "kind": kind,
                     "title": format!("{} · {}", label(lang, "notify_channel_", s(&n["channel"])), label(lang, "tmpl_", s(&n["template"]))),
-                    "lines": [format!("{} · {}", recipient(lang, s(&n["recipient_masked"])), label(lang, "delivery_", s(&n["status"])))] }),
+                    "lines": [line] }),
         ));
     }
     // Breaches and escalations are in the case history already; warnings only the scheduler knows.
@@ -434,17 +498,103 @@ mod tests {
             .unwrap()
             .ends_with(&Lang::En.text("delivery_sent")));
         let nobody = [
-            json!({"channel": "email", "template": "case_assigned", "status": "no_recipient",
-                             "recipient_masked": "role:department_head", "created_at": "2026-11-20T04:00:00Z"}),
+            json!({"channel": "email", "template": "case_opened", "status": "no_recipient",
+                   "recipient_masked": "role:management_representative", "created_at": "2026-11-20T04:00:00Z",
+                   "last_error": "nobody to tell: nobody in the directory holds role `management_representative`"}),
+            json!({"channel": "email", "template": "case_reassigned", "status": "no_recipient",
+                   "recipient_masked": "person:h9", "created_at": "2026-11-20T05:00:00Z",
+                   "last_error": "nobody to tell: staff account `h9` is inactive"}),
         ];
         let t = timeline(Lang::ZhCn, SH, &json!({}), &nobody, &[], &|r| r.to_owned());
+        assert_eq!(t[0]["kind"], "failed");
+        assert_eq!(t[0]["title"], "邮件 · 新案件（通知部门）");
+        assert_eq!(t[0]["lines"][0], "无人收到此通知：没有人担任管理者代表");
+        assert_eq!(t[1]["title"], "邮件 · 案件已改派（通知部门）");
+        assert_eq!(
+            t[1]["lines"][0], "无人收到此通知：员工账号 h9 已停用",
+            "whom the reason names already"
+        );
+        // A reason that does not name whom: whom, then why (as notification wrote it when it is new here).
+        let nobody = [
+            json!({"channel": "email", "template": "case_reopened", "status": "no_recipient",
+                             "recipient_masked": "department:quality", "created_at": "2026-11-20T04:00:00Z",
+                             "last_error": "nobody to tell: the mailbox is being moved"}),
+        ];
+        let t = timeline(Lang::En, SH, &json!({}), &nobody, &[], &|r| r.to_owned());
         assert_eq!(
             t[0]["lines"][0],
-            format!(
-                "{} · {}",
-                Lang::ZhCn.text("role_department_head"),
-                Lang::ZhCn.text("delivery_no_recipient")
-            )
+            "Nobody could be told: Quality (the mailbox is being moved)"
+        );
+    }
+
+    /// Every template notification's rules send (services/notification/templates), the reassignment
+    /// and the concern letter on reclassification among them.
+    #[test]
+    fn every_template_notification_sends_has_a_label_in_both_languages() {
+        for template in [
+            "feedback_received",
+            "case_opened",
+            "case_assigned",
+            "case_reassigned",
+            "case_reopened",
+            "case_reply",
+            "case_resolved",
+            "claim_approval",
+            "concern_letter",
+            "customer_followup",
+            "deadline_warning",
+            "deadline_breached",
+            "deadline_escalated",
+            "deadline_extended",
+            "eight_d_report",
+            "report_issued",
+            "revisit_announcement",
+        ] {
+            for lang in [Lang::ZhCn, Lang::En] {
+                assert!(known(lang, "tmpl_", template), "{template} in {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn why_nobody_could_be_told_is_said_in_words() {
+        let zh = |e| unreached_reason(Lang::ZhCn, e);
+        assert_eq!(zh("nobody to tell: `h1` has no email address"), "h1 没有电子邮箱");
+        assert_eq!(zh("nobody to tell: `h1` is not in the directory"), "通讯录中没有 h1");
+        assert_eq!(
+            zh("nobody to tell: department `quality` is not in the directory"),
+            "通讯录中没有质量部的人员"
+        );
+        assert_eq!(
+            unreached_reason(
+                Lang::En,
+                "nobody to tell: neither `assignee` nor `department` is known for this case"
+            ),
+            "neither the assignee nor the department is known for this case"
+        );
+        assert_eq!(
+            zh("nobody to tell: the moon is in the way"),
+            "the moon is in the way",
+            "an unknown reason as notification wrote it"
+        );
+    }
+
+    #[test]
+    fn a_merge_says_why_in_both_cases() {
+        let case = json!({ "reports": [], "history": [
+            {"at": "2026-11-20T02:00:00Z", "actor": "h1", "action": "merge",
+             "detail": {"action": "merge", "into_case": "0193a000-0000-7000-8000-000000000001", "reason": "same batch"}, "changes": {}},
+            {"at": "2026-11-20T02:00:00Z", "actor": "h1", "action": "duplicate_merged",
+             "detail": {"reference": "SH01-20261120-0002", "reports": 1, "reason": "same batch"}, "changes": {}}
+        ]});
+        let t = timeline(Lang::En, SH, &case, &[], &[], &|r| r.to_owned());
+        assert_eq!(t[0]["lines"], json!([Lang::En.text("tl_merged"), "same batch"]));
+        assert_eq!(
+            t[1]["lines"],
+            json!([
+                "SH01-20261120-0002 merged in as a duplicate, with 1 report(s)",
+                "same batch"
+            ])
         );
     }
 

@@ -81,7 +81,8 @@ pub struct CaseDetail {
     pub deadlines: Vec<DeadlineView>,
     pub history: Vec<HistoryView>,
     /// The case's quality documents at a glance: 8D (version, closed, what is missing), regulator report
-    /// status, linked CAPA records.
+    /// status, linked CAPA records, and whether the case's category takes an 8D report (`eight_d_applies`) or a
+    /// regulator report (`regulator_report_applies`).
     #[schema(value_type = Object)]
     pub quality: Value,
     /// Staff members this complaint is about (named by a supervisor; counted per month in the reports).
@@ -103,9 +104,10 @@ pub struct Permissions {
     pub approve_claim: bool,
     pub reject_claim: bool,
     pub schedule_revisit: bool,
-    /// Why a revisit cannot be scheduled (anonymous customer, the customer declined calls, no role, another
-    /// site), when it cannot.
+    /// Why a revisit cannot be scheduled, in words, when it cannot.
     pub schedule_revisit_refused: Option<String>,
+    /// The same as a code: `no_role`, `other_site`, `anonymous` or `do_not_call`.
+    pub schedule_revisit_refused_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -210,7 +212,11 @@ pub async fn load_detail(
     .bind(may_split)
     .fetch_all(&state.pool)
     .await?;
-    let quality = quality_summary(&state.pool, row.summary.id).await?;
+    let mut quality = quality_summary(&state.pool, row.summary.id).await?;
+    // Whether the case's category takes these documents at all (so a user interface need not copy the rule).
+    let q = &state.settings.quality;
+    quality["eight_d_applies"] = serde_json::json!(q.eight_d.categories.contains(&row.summary.category));
+    quality["regulator_report_applies"] = serde_json::json!(q.regulator.categories.contains(&row.summary.category));
     let deadlines: Vec<DeadlineView> = sqlx::query_as(
         "SELECT clock, status, started_at, due_at, level, stopped_at,
                 (status = ANY($2) AND due_at < now()) AS overdue
@@ -240,6 +246,7 @@ pub async fn load_detail(
             .is_some_and(|c| claims::authorize(&actor, c, "claim_rejected", department, site).is_ok()),
         schedule_revisit: false,
         schedule_revisit_refused: None,
+        schedule_revisit_refused_code: None,
     };
     let may = revisit_permission(state, &actor, &row, may).await?;
     let claim_rejection_reasons = if claim.is_some() {
@@ -281,23 +288,27 @@ async fn revisit_permission(
 ) -> Result<Permissions, ApiError> {
     let site = &row.summary.site;
     let refused = if let Err(why) = revisit::may_record(&state.settings.revisit, actor, None, "") {
-        Some(why)
+        Some(("no_role", why))
     } else if !(actor.sites.is_empty() || actor.sites.iter().any(|s| s == site)) {
-        Some(format!("{} does not work for site {site}", actor.id))
+        Some(("other_site", format!("{} does not work for site {site}", actor.id)))
     } else if row.customer["anonymous"].as_bool().unwrap_or(false)
         || (row.customer["phone"].as_str().is_none_or(str::is_empty)
             && row.customer["email"].as_str().is_none_or(str::is_empty))
     {
-        Some("anonymous feedback gets no revisit (003 篇6 §1.13)".to_owned())
+        Some((
+            "anonymous",
+            "anonymous feedback gets no revisit (003 篇6 §1.13)".to_owned(),
+        ))
     } else if crate::revisits::is_do_not_call(&mut *state.pool.acquire().await?, row.customer["contact_key"].as_str())
         .await?
     {
-        Some("the customer declined revisits".to_owned())
+        Some(("do_not_call", "the customer declined revisits".to_owned()))
     } else {
         None
     };
     may.schedule_revisit = refused.is_none();
-    may.schedule_revisit_refused = refused;
+    may.schedule_revisit_refused_code = refused.as_ref().map(|(code, _)| (*code).to_owned());
+    may.schedule_revisit_refused = refused.map(|(_, why)| why);
     Ok(may)
 }
 

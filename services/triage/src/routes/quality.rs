@@ -134,6 +134,9 @@ pub struct EightDView {
     /// Whether this user may edit it (the case's category takes an 8D, the user holds an editor role and may
     /// act on the case, and the report is not closed).
     pub can_edit: bool,
+    /// Whether this user may send it to the customer (again) now: an editor who may act on the case, once the
+    /// report has been saved; closed or not.
+    pub can_send: bool,
     /// The root-cause categories D4 chooses from (`[quality.eight_d] cause_categories`).
     pub cause_categories: Vec<String>,
 }
@@ -147,9 +150,10 @@ fn eight_d_view(
     report: EightD,
 ) -> EightDView {
     let settings = &state.settings.quality.eight_d;
-    let can_edit = settings.categories.iter().any(|c| c == category)
-        && may_edit(actor, &settings.editor_roles, case, "8D report").is_ok()
-        && report.closure.is_none();
+    let editor = settings.categories.iter().any(|c| c == category)
+        && may_edit(actor, &settings.editor_roles, case, "8D report").is_ok();
+    let can_edit = editor && report.closure.is_none();
+    let can_send = editor && version > 0;
     EightDView {
         case_id: case.id,
         reference: case.reference.clone(),
@@ -158,6 +162,7 @@ fn eight_d_view(
         missing: report.missing(),
         missing_items: report.missing_items(),
         can_edit,
+        can_send,
         cause_categories: settings.cause_categories.clone(),
         report,
     }
