@@ -32,11 +32,6 @@ pub struct CaseQuery {
     done: Option<String>,
 }
 
-/// The category 8D reports are written for (triage's default `[quality.eight_d] categories`): the
-/// page points to a report not written yet only there (triage's 8D view does not say whether one
-/// applies); a case of another category that has a report shows it too.
-const EIGHT_D_CATEGORY: &str = "product_quality";
-
 /// The regulator report's fields, in the order of the form (`reg_field_` labels).
 pub const REGULATOR_FIELDS: [&str; 8] = [
     "authority",
@@ -279,28 +274,24 @@ pub fn claim_view(claim: &Value, may: &Value) -> Value {
 
 /// Whether a revisit may be scheduled by hand, as triage says it (`may.schedule_revisit`): `Ok(true)`
 /// offer it, `Ok(false)` say nothing (the user does not record revisits), `Err(why)` say why not in
-/// words. Triage explains a refusal in English; the known ones are said in `lang`, others prefixed.
+/// words. Triage gives a refusal's code and English words; the known codes are said in `lang`, others prefixed.
 pub fn revisit_offer(lang: Lang, may: &Value) -> Result<bool, String> {
     if may["schedule_revisit"].as_bool().unwrap_or(false) {
         return Ok(true);
     }
-    let Some(why) = may["schedule_revisit_refused"].as_str() else {
+    let (Some(code), Some(why)) = (
+        may["schedule_revisit_refused_code"].as_str(),
+        may["schedule_revisit_refused"].as_str(),
+    ) else {
         return Ok(false);
     };
-    let key = if why.starts_with("anonymous feedback") {
-        "revisit_anonymous"
-    } else if why.contains("declined revisits") {
-        "revisit_declined"
-    } else if why.contains("does not work for site") {
-        "revisit_other_site"
-    } else if why.contains("may not read revisit records")
-        || why.contains("auditors only read")
-        || why.contains("is made by")
-    {
+    let key = match code {
+        "anonymous" => "revisit_anonymous",
+        "do_not_call" => "revisit_declined",
+        "other_site" => "revisit_other_site",
         // Not a revisit role: nothing to offer, nothing to explain.
-        return Ok(false);
-    } else {
-        return Err(format!("{} {why}", lang.text("revisit_refused")));
+        "no_role" => return Ok(false),
+        _ => return Err(format!("{} {why}", lang.text("revisit_refused"))),
     };
     Err(lang.text(key))
 }
@@ -350,7 +341,8 @@ fn regulator_view(lang: Lang, tz: chrono_tz::Tz, view: &Value, kept: Option<&Val
 fn quality_view(lang: Lang, case: &Value) -> Value {
     let q = &case["quality"];
     let eight_d = &q["eight_d"];
-    let applies = case["category"] == EIGHT_D_CATEGORY || eight_d.is_object();
+    // Triage says whether the case's category takes an 8D report; one written anyway is shown too.
+    let applies = case["quality"]["eight_d_applies"].as_bool().unwrap_or(false) || eight_d.is_object();
     let eight_d_state = if !eight_d.is_object() {
         lang.text("ed_state_none")
     } else if eight_d["closed"].as_bool().unwrap_or(false) {
@@ -804,9 +796,23 @@ mod tests {
     use super::*;
     use crate::pages::labels::{rendered, visible};
 
+    /// Triage's `may`; a refusal is given by its words, its code derived as triage would.
     fn may(approve: bool, reject: bool, revisit: Result<(), &str>) -> Value {
+        let code = revisit.err().map(|why| {
+            if why.starts_with("anonymous") {
+                "anonymous"
+            } else if why.contains("declined") {
+                "do_not_call"
+            } else if why.contains("does not work for site") {
+                "other_site"
+            } else if why.contains("moon") {
+                "unexpected"
+            } else {
+                "no_role"
+            }
+        });
         json!({ "approve_claim": approve, "reject_claim": reject, "schedule_revisit": revisit.is_ok(),
-                "schedule_revisit_refused": revisit.err() })
+                "schedule_revisit_refused": revisit.err(), "schedule_revisit_refused_code": code })
     }
 
     fn refused(status: u16, code: &str) -> BackendError {

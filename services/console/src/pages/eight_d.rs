@@ -308,9 +308,8 @@ pub fn page_context(
                 "note": report["closure"]["note"], "by": report["closure"]["by"],
                 "at": time(&report["closure"]["at"]).map(|t| local_in(tz, &t)),
             }) } else { Value::Null },
-            // Triage's `can_edit` ends with D8, and its view does not say who may send a closed report:
-            // sending is offered while the report is open, and with the closure.
-            "may_edit": may_edit, "may_send": may_edit && version > 0,
+            // Sending (again, also once D8 is closed) is offered by triage's `can_send`.
+            "may_edit": may_edit, "may_send": view["can_send"].as_bool().unwrap_or(false),
             "read_only": !may_edit && !closed,
             "form": form, "sections": sections, "theirs": theirs, "conflict": again.conflict,
             "team": report["team"], "cause_category": report["cause_category"],
@@ -702,7 +701,7 @@ mod tests {
                "missing_items": [{"code": "empty_section", "discipline": "D7"},
                                  {"code": "action_not_done", "discipline": "D5", "action": "0193a000-0000-7000-8000-0000000000aa",
                                   "description": "Replace the heater"}],
-               "can_edit": can_edit && !closed,
+               "can_edit": can_edit && !closed, "can_send": can_edit,
                "cause_categories": ["material", "process", "supplier"],
                "report": {"team": [{"name": "Zhang Wei", "role": "QE"}], "problem": "Cracked housings in B7",
                           "containment": "B7 quarantined", "root_cause": "Mould too cold", "cause_category": "process",
@@ -790,11 +789,15 @@ mod tests {
         assert!(html.contains(&Lang::En.text("ed_read_only")));
         assert!(html.contains("Mould too cold") && html.contains("Zhang Wei (QE)"));
         assert!(!html.contains("<form"), "no form at all for a reader");
-        // A closed report: nobody edits it (triage's can_edit ends with D8), and it says who closed it.
+        // A closed report: nobody edits it (triage's can_edit ends with D8), and it says who closed it; an editor
+        // may still send it again (triage's can_send), a reader may not.
         let html = page(Lang::En, true, true, Redisplay::default());
-        assert!(!html.contains("<form"), "{html}");
+        assert_eq!(html.matches("<form").count(), 1, "only sending: {html}");
+        assert!(html.contains(r#"id="send-eight-d""#));
         assert!(!html.contains(&Lang::En.text("ed_read_only")), "closed, not read-only");
         assert!(html.contains("Customer informed"));
+        let html = page(Lang::En, false, true, Redisplay::default());
+        assert!(!html.contains("<form"), "a reader of a closed report: {html}");
     }
 
     #[test]
