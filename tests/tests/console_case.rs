@@ -1,9 +1,14 @@
 //! The console's case page end to end, in headless Chromium against the real services: a quality
-//! engineer writes an 8D report (a stale save keeps their text and says someone else saved first),
-//! adds an action, is refused D8 with what is missing in words, completes and verifies it, closes,
-//! previews and sends the report (the customer's email arrives); an agent without 8D rights sees it
-//! read-only; deadlines are explained in Chinese on a Chinese page; a wrongly linked report is split
-//! out into a case of its own from the page; an unknown reference says there is no such case.
+//! engineer writes an 8D report (D4's categories are triage's; a stale save keeps their text and says
+//! someone else saved first), adds an action, is refused D8 with what is missing in words, completes and
+//! verifies it, closes and sends the report at once (the customer's email arrives) and previews it; an
+//! agent whom triage does not let edit sees it read-only; deadlines are explained in Chinese on a Chinese
+//! page; a wrongly linked report is split out into a case of its own and merged back with a reason kept
+//! in both cases; a mistyped reference says there is no such case while registered feedback not triaged
+//! yet says its case will appear; the claim reject form lists triage's configured reasons and the timeline
+//! says who could not be told of it; an adverse event names the roles it involves, and its regulator
+//! report is filled in by the management representative, approved only by the general manager, then
+//! marked submitted.
 //! Screenshots of every screen go to `target/test-output/console_case/`.
 mod common;
 
@@ -189,6 +194,26 @@ async fn a_quality_engineer_writes_closes_and_sends_an_8d_report_in_the_browser(
     click(b, "#eight-d-link").await;
     b.wait().for_element(Locator::Css("#sections-form")).await.unwrap();
     shot(&browser, "02-8d-empty.png").await;
+    // D4's categories are the ones triage's view lists (its configuration), in its order.
+    let qe1 = login_token(&w, "qe1").await;
+    let view: Value = w
+        .http
+        .get(format!("{}/api/v1/cases/{reference}/8d", w.stack.url("triage")))
+        .bearer_auth(&qe1)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offered = b
+        .execute(
+            "return Array.from(document.querySelectorAll('#sec-cause_category option')).map(o => o.value).filter(v => v);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(offered, view["cause_categories"], "{view}");
 
     // D1–D7 written and saved.
     fill(b, "#sec-team", "Zhang Wei, QE\nLi Na").await;
@@ -318,12 +343,18 @@ async fn a_quality_engineer_writes_closes_and_sends_an_8d_report_in_the_browser(
     wait_text(b, "#done", "The verification is recorded.").await;
     wait_text(b, "#ed-action-state-1", "Verified effective").await;
     wait_text(b, "#nothing-missing", "can be closed").await;
+    // Closed and sent to the customer in one step (triage lets nobody edit a closed report).
     fill(b, "#close-note", "Customer informed; claim settled").await;
+    click(b, "#close-send").await;
     click(b, "#close-eight-d").await;
-    wait_text(b, "#done", "The 8D report is closed (D8).").await;
+    wait_text(b, "#done", "The 8D report is closed (D8) and was sent to the customer.").await;
     wait_text(b, "#closure", "claim settled").await;
-    assert!(!exists(b, "#sections-form").await, "a closed report is not edited");
-    shot(&browser, "07-8d-closed.png").await;
+    for form in ["#sections-form", "#close-eight-d"] {
+        assert!(!exists(b, form).await, "{form}: a closed report is not edited");
+    }
+    // It may still be sent again (triage's can_send), e.g. when the customer asks for it once more.
+    assert!(exists(b, "#send-eight-d").await, "a closed report can be sent again");
+    shot(&browser, "07-8d-closed-and-sent.png").await;
 
     // The printable document, in English and in Chinese.
     click(b, "#preview-en").await;
@@ -336,11 +367,7 @@ async fn a_quality_engineer_writes_closes_and_sends_an_8d_report_in_the_browser(
     wait_text(b, "#document", "D4 根本原因").await;
     shot(&browser, "09-8d-preview-zh-CN.png").await;
 
-    // Sent to the customer, who gets it by email in their language.
-    b.goto(&format!("{console}/cases/{reference}/8d")).await.unwrap();
-    click(b, "#send-eight-d").await;
-    wait_text(b, "#done", "The 8D report was sent to the customer.").await;
-    shot(&browser, "10-8d-sent.png").await;
+    // The customer gets it by email in their language.
     let mail = testkit::eventually(Duration::from_secs(30), "the 8D report by email", || async {
         w.mail
             .messages()
@@ -474,27 +501,216 @@ async fn the_case_page_explains_deadlines_in_chinese_and_splits_a_linked_report_
     click(b, "#do-merge").await;
     wait_text(b, "#done", "合并为重复").await;
     wait_text(b, "#case-reference", &first).await;
-    wait_text(b, "#timeline", "并入重复案件").await;
-    wait_text(b, "#reports", &second).await;
+    // The target tells what was merged in and why, and which report came with it.
+    let timeline = wait_text(b, "#timeline", "并入重复案件").await;
+    assert!(timeline.contains("顾客确认两次反映的是同一问题。"), "{timeline}");
+    wait_text(b, "#reports", &format!("随案件 {second} 合并而来")).await;
     shot(&browser, "24-merged-duplicate.png").await;
     let merged = w.wait_for_case(new_case["id"].as_str().unwrap()).await;
     assert_eq!(merged["status"], "closed");
-    let reason = format!("合并到 {first} 的原因：顾客确认两次反映的是同一问题。");
     assert!(
         merged["history"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|h| h["detail"]["text"] == reason.as_str()),
-        "the reason is kept with the merged case: {merged}"
+            .any(|h| h["action"] == "merge" && h["detail"]["reason"] == "顾客确认两次反映的是同一问题。"),
+        "the reason goes with the merge, not as a note: {merged}"
     );
+    // The merged case's own reference opens the merged case (closed), not its target.
+    b.goto(&format!("{console}/cases/{second}")).await.unwrap();
+    wait_text(b, "#case-reference", &second).await;
+    wait_text(b, "#timeline", "顾客确认两次反映的是同一问题。").await;
 
-    // A reference that is nowhere: said plainly, not "wait for triage".
-    for nowhere in ["NOPE-123", "SH01-20200101-9999"] {
+    // A reference that is nowhere (one mistyped digit of a real one too): said plainly, not "wait for triage".
+    let (day, number) = first.rsplit_once('-').unwrap();
+    let mistyped = format!("{day}-7{}", &number[1..]);
+    for nowhere in ["NOPE-123", "SH01-20200101-9999", mistyped.as_str()] {
         b.goto(&format!("{console}/cases/{nowhere}")).await.unwrap();
         wait_text(b, "#no-such-case", nowhere).await;
-        assert!(!exists(b, "#pending").await);
+        assert!(!exists(b, "#pending").await, "{nowhere}");
     }
     shot(&browser, "25-no-such-case.png").await;
+
+    // Feedback in intake's register whose case triage has not opened yet (its event still on the way):
+    // the page says the case will appear, not that there is none.
+    let registered = format!("SH01-{}-9990", chrono::Utc::now().format("%Y%m%d"));
+    let intake = w.stack.pool("intake").await.unwrap();
+    sqlx::query(
+        "INSERT INTO feedback (id, reference, site, channel, received_at, language, content, status_token_sha256)
+         VALUES ($1, $2, 'sh01', 'letter', now(), 'zh-CN', '来信', 'x')",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(&registered)
+    .execute(&intake)
+    .await
+    .unwrap();
+    intake.close().await;
+    b.goto(&format!("{console}/cases/{}", registered.to_lowercase()))
+        .await
+        .unwrap();
+    wait_text(b, "#pending", "分诊完成后案件会显示在这里").await;
+    assert!(page_text(b).await.contains("渠道：信函"));
+    assert!(!exists(b, "#no-such-case").await);
+    shot(&browser, "26-registered-not-triaged.png").await;
+    browser.close().await;
+}
+
+/// The texts of the options of a `<select>`, as (value, label).
+async fn options(b: &Client, css: &str) -> Vec<(String, String)> {
+    let found = b
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0] + ' option')).map(o => [o.value, o.textContent]);",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+#[tokio::test]
+async fn claims_and_regulator_reports_are_offered_as_triage_says_and_nobody_told_is_said() {
+    let infra = Infra::from_env();
+    let mut w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    w.stack.start_console().await.expect("the console starts");
+    let console = w.stack.url(CONSOLE);
+    // Staff accounts carry no email address here: a rule naming one of them reaches nobody.
+    create_staff(&w, "mm", &["marketing_manager"], None, &[]).await;
+    create_staff(&w, "gm", &["general_manager"], None, &[]).await;
+    create_staff(&w, "mr", &["management_representative"], None, &[]).await;
+    create_staff(&w, "au", &["auditor"], None, &[]).await;
+    testkit::eventually(Duration::from_secs(20), "notification knows the staff", || async {
+        (w.count("notification", "SELECT count(*) FROM staff WHERE user_id = 'mm'")
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+
+    // A claim of 1,500 CNY: the marketing manager decides it (and is told of it, but has no email address).
+    let claimed = register(
+        &w,
+        json!({ "channel": "api", "site": "sh01",
+                "customer": { "name": "Li Lei", "email": "lilei@example.com", "language": "en" },
+                "subject": "Broken housings", "content": "The housings arrived broken, a quality defect; we claim a refund.",
+                "product": { "code": "P-300", "batch": "B3" },
+                "claim": { "amount": "1500.00", "currency": "CNY", "return_quantity": 5 } }),
+    )
+    .await;
+    testkit::eventually(
+        Duration::from_secs(20),
+        "notification logs that mm could not be told",
+        || async {
+            let log: Vec<Value> = w
+                .get("notification", &format!("/api/v1/notifications?case={claimed}"))
+                .await
+                .json()
+                .await
+                .ok()?;
+            log.iter()
+                .any(|d| d["status"] == "no_recipient" && d["recipient_masked"] == "person:mm")
+                .then_some(())
+        },
+    )
+    .await;
+    // An adverse event: the quality department's, involving the management representative.
+    let adverse = register(
+        &w,
+        json!({ "channel": "phone", "site": "sh01", "customer": { "name": "王芳", "phone": "13900002222" },
+                "subject": "服药后过敏", "content": "服用后出现皮疹和头晕，疑似不良反应。",
+                "product": { "code": "VC-500", "batch": "B2026-10" },
+                "adverse_reaction": { "onset": "首次服用后2小时", "dose": "每次2片", "other_medicines": "无" } }),
+    )
+    .await;
+
+    let browser = Browser::start(1280, 1600).await.expect("headless Chromium starts");
+    let b = &browser.client;
+
+    // An auditor reads the claim and is offered no decision; the timeline says who could not be told.
+    sign_in(b, &console, "au").await;
+    b.goto(&format!("{console}/cases/{claimed}")).await.unwrap();
+    wait_text(b, "#claim", "1500.00").await;
+    for form in ["#approve-claim", "#reject-claim"] {
+        assert!(!exists(b, form).await, "{form} offered to an auditor");
+    }
+    let timeline = text(b, "#timeline").await;
+    assert!(
+        timeline.contains("Email · Claim awaiting approval")
+            && timeline.contains("Nobody could be told: mm has no email address"),
+        "{timeline}"
+    );
+    shot(&browser, "30-claim-nobody-told.png").await;
+    sign_out(b).await;
+
+    // The marketing manager: approve or reject, for the reasons triage is configured with, in the page's
+    // language (triage's Chinese labels, not a copy in the console).
+    sign_in(b, &console, "mm").await;
+    b.goto(&format!("{console}/cases/{claimed}")).await.unwrap();
+    wait_text(b, "#claim", "1500.00").await;
+    assert!(exists(b, "#approve-claim").await);
+    assert_eq!(
+        options(b, "#claim-reason").await,
+        [
+            ("past_shelf_life".to_owned(), "Past its shelf life".to_owned()),
+            ("not_our_product".to_owned(), "Not our product".to_owned()),
+            ("met_contract".to_owned(), "The product met the contract".to_owned()),
+        ]
+    );
+    click(b, "a[hreflang=zh-CN]").await;
+    wait_text(b, "#claim-h", "索赔").await;
+    let reasons = options(b, "#claim-reason").await;
+    assert_eq!(reasons[2].1, "产品符合合同要求", "{reasons:?}");
+    shot(&browser, "31-claim-reject-reasons.png").await;
+    b.find(Locator::Css("#claim-reason"))
+        .await
+        .unwrap()
+        .select_by_value("not_our_product")
+        .await
+        .unwrap();
+    click(b, "#reject-claim").await;
+    wait_text(b, "#claim-rejection", "非本公司产品").await;
+    for form in ["#approve-claim", "#reject-claim"] {
+        assert!(!exists(b, form).await, "{form}: the claim is decided");
+    }
+    shot(&browser, "32-claim-rejected.png").await;
+    click(b, "a[hreflang=en]").await;
+    sign_out(b).await;
+
+    // The management representative, whom the adverse event involves, fills in the regulator report but
+    // does not approve it.
+    sign_in(b, &console, "mr").await;
+    b.goto(&format!("{console}/cases/{adverse}")).await.unwrap();
+    wait_text(b, "#involved-roles", "Management representative").await;
+    wait_text(b, "#regulator-missing", "Patient outcome").await;
+    assert!(!exists(b, "#approve-regulator").await && !exists(b, "#submit-regulator").await);
+    shot(&browser, "33-adverse-event-regulator-draft.png").await;
+    fill(b, "#reg-patient_outcome", "Recovered after three days").await;
+    click(b, "#save-regulator").await;
+    wait_text(b, "#done", "Regulator report edited").await;
+    assert!(!exists(b, "#regulator-missing").await, "complete now");
+    assert!(!exists(b, "#approve-regulator").await, "not the approver");
+    shot(&browser, "34-regulator-filled.png").await;
+    sign_out(b).await;
+
+    // The general manager approves it (and is offered nothing else of it).
+    sign_in(b, &console, "gm").await;
+    b.goto(&format!("{console}/cases/{adverse}")).await.unwrap();
+    wait_text(b, "#regulator-status", "Draft").await;
+    assert!(!exists(b, "#save-regulator").await && !exists(b, "#submit-regulator").await);
+    shot(&browser, "35-regulator-approve-gm.png").await;
+    click(b, "#approve-regulator").await;
+    wait_text(b, "#regulator-status", "Approved, not yet submitted").await;
+    assert!(!exists(b, "#approve-regulator").await);
+    sign_out(b).await;
+
+    // The management representative marks it submitted with the authority's number.
+    sign_in(b, &console, "mr").await;
+    b.goto(&format!("{console}/cases/{adverse}")).await.unwrap();
+    assert!(!exists(b, "#approve-regulator").await);
+    fill(b, "#submission-reference", "NMPA-2026-0042").await;
+    click(b, "#submit-regulator").await;
+    wait_text(b, "#regulator-status", "Submitted").await;
+    wait_text(b, "#regulator", "NMPA-2026-0042").await;
+    assert!(!exists(b, "#submit-regulator").await && !exists(b, "#save-regulator").await);
+    shot(&browser, "36-regulator-submitted.png").await;
     browser.close().await;
 }
