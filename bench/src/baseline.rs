@@ -1,5 +1,8 @@
-//! What the hardware gives without our code: PostgreSQL commits and RabbitMQ confirmed publishes.
+//! What the hardware gives without our code: PostgreSQL commits, RabbitMQ confirmed publishes, and what the SMTP
+//! server accepts.
 use std::{sync::Arc, time::Instant};
+
+use futures::StreamExt;
 
 use messaging::{Bus, BusSettings, ConfirmedPublisher, OutgoingMessage};
 use serde_json::json;
@@ -108,5 +111,50 @@ pub async fn rabbitmq(infra: &Infra, total: usize, f: &mut Figures) -> anyhow::R
         .queue_delete(spec.dead_letter_queue.clone().into(), Default::default())
         .await;
     bus.close().await;
+    Ok(())
+}
+
+/// `baseline_smtp_messages_per_s`: what the SMTP server itself accepts — `total` multipart messages of the size
+/// notification sends, over `concurrency` pooled connections straight from lettre (no database, no service), so
+/// that `notification_emails_per_s` can be read as a ratio of it.
+pub async fn smtp(port: u16, concurrency: usize, total: usize, f: &mut Figures) -> anyhow::Result<()> {
+    use lettre::{
+        message::{MultiPart, SinglePart},
+        transport::smtp::PoolConfig,
+        AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    };
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(port)
+        .pool_config(PoolConfig::new().max_size(concurrency as u32))
+        .build();
+    let text =
+        "张三，您好：\n\n感谢您的反馈，我们已经收到并登记，编号为 SH01-20261123-0001。\n\n客户服务中心".repeat(4);
+    let start = std::time::Instant::now();
+    let sent = futures::stream::iter(0..total)
+        .map(|i| {
+            let transport = transport.clone();
+            let text = text.clone();
+            async move {
+                let m = Message::builder()
+                    .from("service@feedback.example".parse()?)
+                    .to(format!("baseline{i}@example.com").parse()?)
+                    .subject("[SH01-20261123-0001] 我们已收到您的反馈")
+                    .multipart(
+                        MultiPart::alternative()
+                            .singlepart(SinglePart::plain(text.clone()))
+                            .singlepart(SinglePart::html(format!("<p>{text}</p>"))),
+                    )?;
+                transport.send(m).await?;
+                Ok::<_, anyhow::Error>(())
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await;
+    let failed = sent.iter().filter(|r| r.is_err()).count();
+    anyhow::ensure!(failed == 0, "{failed} baseline messages refused");
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    eprintln!("  baseline: the SMTP server accepts {rate:.0} messages/s at concurrency {concurrency}");
+    f.insert("baseline_smtp_messages_per_s".into(), serde_json::json!(rate.round()));
     Ok(())
 }

@@ -140,7 +140,12 @@ async fn counts(stack: &SharedStack) -> anyhow::Result<(i64, i64, i64)> {
     Ok((
         count("intake", "SELECT count(*) FROM feedback").await?,
         count("triage", "SELECT count(*) FROM cases").await?,
-        count("notification", "SELECT count(*) FROM deliveries").await?,
+        // The department's "new case" mail, one per case (report mail and other rules come and go beside it).
+        count(
+            "notification",
+            "SELECT count(*) FROM deliveries WHERE event_type = 'case.opened' AND recipient_kind = 'department'",
+        )
+        .await?,
     ))
 }
 

@@ -74,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
 
     eprintln!("starting the five services (release build)…");
     let mail = MailCatcher::start(&[]).context("mail catcher")?;
+    baseline::smtp(mail.port, 8, 500 * scale, &mut figures).await?;
     // The email channel polls its own IMAP server (dovecot) from the start; it stays idle until the
     // email figure moves mail into its inbox.
     let imap = testkit::imap::Dovecot::start()
@@ -211,6 +212,9 @@ fn add_ratios(f: &mut Figures) {
     }
     if let (Some(p), Some(r)) = (get("pipeline_cases_per_s"), get("baseline_rmq_confirms_per_s")) {
         ratios.push(("ratio_pipeline_to_rmq_confirms", p / r));
+    }
+    if let (Some(e), Some(s)) = (get("notification_emails_per_s"), get("baseline_smtp_messages_per_s")) {
+        ratios.push(("ratio_emails_to_smtp_baseline", e / s));
     }
     for (k, v) in ratios {
         f.insert(k.into(), json!((v * 1000.0).round() / 1000.0));

@@ -112,18 +112,32 @@ impl Sender {
         let limit = Arc::new(Semaphore::new(this.concurrency.max(1)));
         let mut in_flight = tokio::task::JoinSet::new();
         while !stop.is_cancelled() {
-            let free = limit.available_permits() as i64;
-            let claimed = if free > 0 {
-                this.claim(free.min(this.settings.batch)).await.unwrap_or_else(|e| {
-                    tracing::warn!(channel = this.channel.name(), error = %e, "cannot claim deliveries");
-                    vec![]
-                })
-            } else {
-                vec![]
+            // Wait for a free slot (a send finishing) rather than sleeping while every slot is busy: a full
+            // sender claims again the moment it can send again.
+            let first = tokio::select! {
+                _ = stop.cancelled() => break,
+                permit = limit.clone().acquire_owned() => permit.expect("semaphore never closed"),
             };
-            let idle = claimed.is_empty();
+            let free = 1 + limit.available_permits() as i64;
+            let claimed = this.claim(free.min(this.settings.batch)).await.unwrap_or_else(|e| {
+                tracing::warn!(channel = this.channel.name(), error = %e, "cannot claim deliveries");
+                vec![]
+            });
+            if claimed.is_empty() {
+                drop(first);
+                while in_flight.try_join_next().is_some() {}
+                tokio::select! {
+                    _ = stop.cancelled() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(this.settings.poll_ms)) => {}
+                }
+                continue;
+            }
+            let mut first = Some(first);
             for delivery in claimed {
-                let permit = limit.clone().acquire_owned().await.expect("semaphore never closed");
+                let permit = match first.take() {
+                    Some(p) => p,
+                    None => limit.clone().acquire_owned().await.expect("semaphore never closed"),
+                };
                 let this = this.clone();
                 in_flight.spawn(async move {
                     let outcome = this.channel.deliver(&delivery).await;
@@ -135,12 +149,6 @@ impl Sender {
                 });
             }
             while in_flight.try_join_next().is_some() {}
-            if idle {
-                tokio::select! {
-                    _ = stop.cancelled() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(this.settings.poll_ms)) => {}
-                }
-            }
         }
         while in_flight.join_next().await.is_some() {}
     }
