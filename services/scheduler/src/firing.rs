@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
+    clock_changes::ClockChanges,
     domain::clock::{ClockState, TimerKind},
     handlers::update_clock,
     settings::FiringSettings,
@@ -93,6 +94,7 @@ impl Firing {
         .fetch_all(&mut *tx)
         .await?;
         let mut fired_total = 0;
+        let mut changes = ClockChanges::default();
         for r in &rows {
             let id: Uuid = r.get("id");
             let case_id: Uuid = r.get("case_id");
@@ -156,8 +158,9 @@ impl Firing {
                 }
                 fired_total += 1;
             }
-            update_clock(&mut tx, id, &state).await?;
+            update_clock(&mut tx, id, &state, &mut changes).await?;
         }
+        changes.publish(&mut tx).await?;
         tx.commit().await?;
         if fired_total > 0 {
             self.outbox.notify();

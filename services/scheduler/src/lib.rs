@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod calendars;
+pub mod clock_changes;
 pub mod domain;
 pub mod firing;
 pub mod handlers;

@@ -8,7 +8,10 @@ use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{calendars::Calendars, domain::clock::ClockState, handlers::update_clock, settings::Settings};
+use crate::{
+    calendars::Calendars, clock_changes::ClockChanges, domain::clock::ClockState, handlers::update_clock,
+    settings::Settings,
+};
 
 pub struct PolicySync {
     pub pool: PgPool,
@@ -57,6 +60,7 @@ impl PolicySync {
             if rows.is_empty() {
                 break;
             }
+            let mut changes = ClockChanges::default();
             for row in rows {
                 let id: Uuid = row.get("id");
                 after = id;
@@ -78,11 +82,12 @@ impl PolicySync {
                 match changed {
                     Ok(counter) => {
                         *counter += 1;
-                        update_clock(&mut tx, id, &state).await?;
+                        update_clock(&mut tx, id, &state, &mut changes).await?;
                     }
                     Err(e) => tracing::warn!(clock = %id, error = %e, "clock left on its old policy"),
                 }
             }
+            changes.publish(&mut tx).await?;
             tx.commit().await?;
         }
         Ok(summary)

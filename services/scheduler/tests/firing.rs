@@ -203,9 +203,9 @@ async fn clocks_follow_the_2026_calendar_fire_in_order_once_and_stop_when_met() 
         let pool = f.pool.clone();
         async move {
             sqlx::query_as::<_, (String, i64, i64, Option<String>)>(
-                "SELECT payload->'data'->>'status', (payload->'data'->>'level')::bigint,
-                        (payload->'data'->>'revision')::bigint, payload->'data'->>'stopped_at'
-                   FROM outbox WHERE event_type = 'deadline.changed' AND payload->'data'->>'clock' = $1 ORDER BY seq",
+                "SELECT c->>'status', (c->>'level')::bigint, (c->>'revision')::bigint, c->>'stopped_at'
+                   FROM outbox, jsonb_array_elements(payload->'data'->'clocks') c
+                  WHERE event_type = 'deadline.changed' AND c->>'clock' = $1 ORDER BY seq",
             )
             .bind(clock)
             .fetch_all(&pool)
@@ -223,6 +223,15 @@ async fn clocks_follow_the_2026_calendar_fire_in_order_once_and_stop_when_met() 
     assert_eq!(first_reply[0].0, "running");
     let last = first_reply.last().unwrap();
     assert_eq!((last.0.as_str(), last.1), ("breached", 3), "{first_reply:?}");
+    // A new case's clocks travel together: one deadline.changed for all of them.
+    let at_opening: i64 = sqlx::query_scalar(
+        "SELECT jsonb_array_length(payload->'data'->'clocks')::bigint FROM outbox
+          WHERE event_type = 'deadline.changed' ORDER BY seq LIMIT 1",
+    )
+    .fetch_one(&f.pool)
+    .await
+    .unwrap();
+    assert_eq!(at_opening, clocks, "every clock the case opened with, in one event");
 }
 
 #[tokio::test]

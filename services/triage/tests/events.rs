@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use contracts::{
-    deadline::DeadlineChangedV1,
+    deadline::{ClockSnapshotV1, DeadlineChangedV1},
     feedback::{Channel, CustomerV1, FeedbackReceivedV1, ProductV1},
     followup::FeedbackFollowupV1,
     Envelope, Event, RawEnvelope,
@@ -345,14 +345,16 @@ fn clock(
         DeadlineChangedV1 {
             case_id: case,
             case_reference: "SH01-20261202-0021".into(),
-            clock: name.into(),
             department: "quality".into(),
-            status: status.into(),
-            started_at: t0,
-            due_at,
-            level,
-            stopped_at: stopped.then_some(t0 + Duration::hours(1)),
-            revision,
+            clocks: vec![ClockSnapshotV1 {
+                clock: name.into(),
+                status: status.into(),
+                started_at: t0,
+                due_at,
+                level,
+                stopped_at: stopped.then_some(t0 + Duration::hours(1)),
+                revision,
+            }],
         },
     )
 }

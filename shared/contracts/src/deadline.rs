@@ -82,17 +82,24 @@ impl Event for DeadlineStoppedV1 {
     const VERSION: u32 = 1;
 }
 
-/// `deadline.changed` v1: the whole current state of one clock of a case, published by the scheduler in the
-/// transaction of every change (started, paused, resumed, extended, recomputed, warned, breached, escalated,
-/// stopped). A snapshot, not a delta: a consumer keeps, per (case, clock), the one with the highest `revision`
-/// and ignores older ones that arrive late or again.
+/// `deadline.changed` v1: the whole current state of the clocks of one case that a transaction of the scheduler
+/// changed (started, paused, resumed, extended, recomputed, warned, breached, escalated, stopped), published in
+/// that transaction — one event per case and transaction, so a new case's six or so clocks travel together.
+/// Snapshots, not deltas: a consumer keeps, per (case, clock), the one with the highest `revision` and ignores
+/// older ones that arrive late or again.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DeadlineChangedV1 {
     pub case_id: Uuid,
     pub case_reference: String,
+    pub department: String,
+    pub clocks: Vec<ClockSnapshotV1>,
+}
+
+/// One clock of a case as it now stands.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClockSnapshotV1 {
     /// Clock name from the SLA policy, e.g. `first_reply`.
     pub clock: String,
-    pub department: String,
     /// `running` | `warned` | `paused` | `breached` | `met` | `breached_stopped`.
     pub status: String,
     pub started_at: DateTime<Utc>,
@@ -106,7 +113,7 @@ pub struct DeadlineChangedV1 {
     pub revision: i64,
 }
 
-impl DeadlineChangedV1 {
+impl ClockSnapshotV1 {
     /// Whether the clock still counts (or waits paused): not met, not stopped.
     pub fn is_running(&self) -> bool {
         self.stopped_at.is_none()

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::{
     case::{CaseChangedV1, CaseOpenedV1},
-    deadline::{DeadlineChangedV1, DeadlineStoppedV1},
+    deadline::DeadlineStoppedV1,
     Envelope, Event, RawEnvelope,
 };
 use messaging::{Handler, HandlerError};
@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::{
     calendars::Calendars,
+    clock_changes::{ClockChanges, ClockRow},
     domain::clock::{ClockState, ClockStatus},
     settings::Settings,
 };
@@ -78,7 +79,10 @@ impl SchedulerHandler {
             severity: &c.severity,
         };
         revisit::remember_key_account(conn, &self.settings.revisit, event).await?;
-        self.start_clocks(conn, &info, "case.opened", c.received_at).await
+        let mut changes = ClockChanges::default();
+        self.start_clocks(conn, &info, "case.opened", c.received_at, &mut changes)
+            .await?;
+        Ok(changes.publish(conn).await?)
     }
 
     async fn start_clocks(
@@ -87,6 +91,7 @@ impl SchedulerHandler {
         case: &CaseInfo<'_>,
         start_event: &str,
         at: DateTime<Utc>,
+        changes: &mut ClockChanges,
     ) -> Result<(), HandlerError> {
         let cal = self.calendars.for_site(case.site);
         for policy in self.settings.sla.clocks_for(case.class, case.category, case.severity) {
@@ -94,7 +99,7 @@ impl SchedulerHandler {
                 continue;
             }
             let state = ClockState::start(policy, at, cal).map_err(|e| HandlerError::Malformed(e.to_string()))?;
-            insert_clock(conn, case, &state).await?;
+            insert_clock(conn, case, &state, changes).await?;
         }
         Ok(())
     }
@@ -106,6 +111,7 @@ impl SchedulerHandler {
             .bind(c.case_id)
             .fetch_all(&mut *conn)
             .await?;
+        let mut changes = ClockChanges::default();
         for row in rows {
             let id: Uuid = row.get("id");
             let name: String = row.get("clock");
@@ -144,7 +150,7 @@ impl SchedulerHandler {
                 continue;
             }
             if state != before {
-                update_clock(conn, id, &state).await?;
+                update_clock(conn, id, &state, &mut changes).await?;
                 stopped_event(conn, event, &state, &before, cal).await?;
             }
         }
@@ -159,8 +165,9 @@ impl SchedulerHandler {
                 category: &c.category,
                 severity: &c.severity,
             };
-            self.start_clocks(conn, &info, e, c.at).await?;
+            self.start_clocks(conn, &info, e, c.at, &mut changes).await?;
         }
+        changes.publish(conn).await?;
         revisit::schedule(conn, &self.settings.revisit, event).await?;
         Ok(())
     }
@@ -212,7 +219,12 @@ fn status_name(state: &ClockState) -> String {
         .unwrap_or_else(|| format!("{:?}", state.status()))
 }
 
-async fn insert_clock(conn: &mut PgConnection, case: &CaseInfo<'_>, state: &ClockState) -> Result<(), HandlerError> {
+async fn insert_clock(
+    conn: &mut PgConnection,
+    case: &CaseInfo<'_>,
+    state: &ClockState,
+    changes: &mut ClockChanges,
+) -> Result<(), HandlerError> {
     let inserted = sqlx::query(
         "INSERT INTO clocks (id, case_id, case_reference, site, clock, department, class, category, severity,
             state, status, due_at, next_fire_at)
@@ -235,57 +247,27 @@ async fn insert_clock(conn: &mut PgConnection, case: &CaseInfo<'_>, state: &Cloc
     .await?
     .rows_affected();
     if inserted == 1 {
-        let clock = ClockRow {
+        let row = ClockRow {
             case_id: case.case_id,
             case_reference: case.reference.to_owned(),
             site: case.site.to_owned(),
             department: case.department.to_owned(),
             revision: 1,
         };
-        publish_changed(conn, &clock, state).await?;
+        changes.add(row, state);
     }
     Ok(())
 }
 
-/// The case facts of a stored clock, as `deadline.changed` needs them.
-#[derive(sqlx::FromRow)]
-struct ClockRow {
-    case_id: Uuid,
-    case_reference: String,
-    site: String,
-    department: String,
-    revision: i64,
-}
-
-/// Publishes the clock's new state (`deadline.changed`) in the transaction that changed it, so every view of
-/// the case's deadlines (triage's list, sorted by the nearest one) follows the scheduler exactly.
-async fn publish_changed(conn: &mut PgConnection, clock: &ClockRow, state: &ClockState) -> Result<(), sqlx::Error> {
-    let (status, level, stopped_at) = match state.status() {
-        ClockStatus::Running => ("running", 0, None),
-        ClockStatus::Warned => ("warned", 0, None),
-        ClockStatus::Paused { .. } => ("paused", state.escalation_level().unwrap_or(0), None),
-        ClockStatus::Breached { level } => ("breached", level, None),
-        ClockStatus::Met { at } => ("met", 0, Some(at)),
-        ClockStatus::BreachedStopped { at, level } => ("breached_stopped", level, Some(at)),
-    };
-    let data = DeadlineChangedV1 {
-        case_id: clock.case_id,
-        case_reference: clock.case_reference.clone(),
-        clock: state.policy().name.clone(),
-        department: clock.department.clone(),
-        status: status.to_owned(),
-        started_at: state.started_at(),
-        due_at: state.due(),
-        level: level.into(),
-        stopped_at,
-        revision: clock.revision,
-    };
-    messaging::enqueue(conn, &Envelope::new(clock.site.clone(), clock.case_id, data)).await
-}
-
-/// Stores a clock's new state and publishes it (`deadline.changed`).
-pub async fn update_clock(conn: &mut PgConnection, id: Uuid, state: &ClockState) -> Result<(), sqlx::Error> {
-    let clock: ClockRow = sqlx::query_as(
+/// Stores a clock's new state; its snapshot joins `changes` (published as `deadline.changed` with the others of
+/// the same case before the transaction commits).
+pub async fn update_clock(
+    conn: &mut PgConnection,
+    id: Uuid,
+    state: &ClockState,
+    changes: &mut ClockChanges,
+) -> Result<(), sqlx::Error> {
+    let row: ClockRow = sqlx::query_as(
         "UPDATE clocks SET state = $2, status = $3, due_at = $4, next_fire_at = $5, updated_at = now(),
                 revision = revision + 1
           WHERE id = $1
@@ -298,5 +280,6 @@ pub async fn update_clock(conn: &mut PgConnection, id: Uuid, state: &ClockState)
     .bind(state.next_timer().map(|t| t.at))
     .fetch_one(&mut *conn)
     .await?;
-    publish_changed(conn, &clock, state).await
+    changes.add(row, state);
+    Ok(())
 }

@@ -9,33 +9,35 @@ pub const COUNTING: &[&str] = &["running", "warned", "breached"];
 
 pub async fn handle(conn: &mut PgConnection, event: &Envelope<DeadlineChangedV1>) -> Result<(), HandlerError> {
     let d = &event.data;
-    // A case's clocks often change together (a rejection stops them all) and their snapshots are handled
-    // concurrently: hold the case first, so that each computes the nearest due time below from what the others
-    // committed, not from what it saw before waiting for them.
+    // Events of the same case may be handled concurrently (a stop and a breach, say): hold the case first, so
+    // that each computes the nearest due time below from what the others committed.
     sqlx::query("SELECT 1 FROM cases WHERE id = $1 FOR UPDATE")
         .bind(d.case_id)
         .execute(&mut *conn)
         .await?;
-    // Snapshots: only a newer revision replaces what we have (an old one arriving late changes nothing).
-    let stored = sqlx::query(
-        "INSERT INTO case_clocks (case_id, clock, status, started_at, due_at, level, stopped_at, revision)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
-         ON CONFLICT (case_id, clock) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
-             due_at = EXCLUDED.due_at, level = EXCLUDED.level, stopped_at = EXCLUDED.stopped_at,
-             revision = EXCLUDED.revision
-         WHERE case_clocks.revision < EXCLUDED.revision",
-    )
-    .bind(d.case_id)
-    .bind(&d.clock)
-    .bind(&d.status)
-    .bind(d.started_at)
-    .bind(d.due_at)
-    .bind(d.level as i32)
-    .bind(d.stopped_at)
-    .bind(d.revision)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let mut stored = 0;
+    for c in &d.clocks {
+        // Snapshots: only a newer revision replaces what we have (an old one arriving late changes nothing).
+        stored += sqlx::query(
+            "INSERT INTO case_clocks (case_id, clock, status, started_at, due_at, level, stopped_at, revision)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+             ON CONFLICT (case_id, clock) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
+                 due_at = EXCLUDED.due_at, level = EXCLUDED.level, stopped_at = EXCLUDED.stopped_at,
+                 revision = EXCLUDED.revision
+             WHERE case_clocks.revision < EXCLUDED.revision",
+        )
+        .bind(d.case_id)
+        .bind(&c.clock)
+        .bind(&c.status)
+        .bind(c.started_at)
+        .bind(c.due_at)
+        .bind(c.level as i32)
+        .bind(c.stopped_at)
+        .bind(c.revision)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
     if stored == 0 {
         return Ok(());
     }
