@@ -304,3 +304,114 @@ async fn administrators_list_and_edit_staff_and_changes_take_effect() {
     assert!(!log.contains("Name Of sa-"), "no names in the log");
     assert!(!log.contains("a-brand-new-pass"));
 }
+
+/// What each service answers `token` on a read any auditor may make: (service, status, error message).
+async fn answers(w: &World, token: &str) -> Vec<(&'static str, u16, String)> {
+    let mut out = vec![];
+    for (svc, path) in [
+        ("triage", "/api/v1/cases?limit=1"),
+        ("intake", "/api/v1/feedback/SH01-20261203-9999"),
+        ("reporting", "/api/v1/stats/overview"),
+        ("notification", "/api/v1/templates"),
+        ("scheduler", "/api/v1/policies"),
+    ] {
+        let r = w
+            .http
+            .get(format!("{}{path}", w.stack.url(svc)))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        out.push((
+            svc,
+            status,
+            body["error"]["message"].as_str().unwrap_or_default().to_owned(),
+        ));
+    }
+    out
+}
+
+/// Waits until every service refuses `token` (401) and returns the reasons they give.
+async fn refused_everywhere(w: &World, token: &str, what: &str) -> Vec<String> {
+    testkit::eventually(std::time::Duration::from_secs(20), what, || async {
+        let all = answers(w, token).await;
+        all.iter()
+            .all(|(_, status, _)| *status == 401)
+            .then(|| all.into_iter().map(|(_, _, why)| why).collect())
+    })
+    .await
+}
+
+fn accepted_everywhere(all: &[(&'static str, u16, String)]) -> bool {
+    // intake's 404 is the lookup of an unknown reference by an accepted token.
+    all.iter()
+        .all(|(svc, status, _)| *status == if *svc == "intake" { 404 } else { 200 })
+}
+
+#[tokio::test]
+async fn signed_out_changed_and_deactivated_tokens_are_refused_by_every_service() {
+    let infra = Infra::from_env();
+    let w = world(&infra.amqp_url, infra.rabbit_node.clone(), vec![]).await;
+    let api = Api {
+        w: &w,
+        triage: w.stack.url("triage"),
+    };
+    api.create(&w.token, "rv-auditor", &["auditor"], None, &[]).await;
+    let (kept, signed_out) = (
+        api.token("rv-auditor", PASSWORD).await,
+        api.token("rv-auditor", PASSWORD).await,
+    );
+    let before = answers(&w, &signed_out).await;
+    assert!(accepted_everywhere(&before), "{before:?}");
+
+    // Signing out at triage: that token is refused by every service, the user's other session is not.
+    let r = w
+        .http
+        .post(format!("{}/api/v1/auth/logout", api.triage))
+        .bearer_auth(&signed_out)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let why = refused_everywhere(&w, &signed_out, "the signed-out token refused everywhere").await;
+    assert!(why.iter().all(|m| m.contains("signed out or revoked")), "{why:?}");
+    let other = answers(&w, &kept).await;
+    assert!(accepted_everywhere(&other), "{other:?}");
+
+    // A token triage never recorded (minted with the shared key, like `triage admin-token`'s) issued before the
+    // account changed is refused too: `staff.changed` carries when tokens became invalid.
+    let minted = auth::AuthKeys::new(auth::DEV_SECRET)
+        .issue(
+            "rv-auditor",
+            "Name Of rv-auditor",
+            vec![auth::Role::Auditor],
+            None,
+            vec![],
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+    assert!(accepted_everywhere(&answers(&w, &minted).await));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, body) = api.patch(&w.token, "rv-auditor", json!({ "sites": ["sh01"] })).await;
+    assert_eq!(status, 200, "{body}");
+    refused_everywhere(&w, &minted, "the token older than the change refused everywhere").await;
+    refused_everywhere(&w, &kept, "the session from before the change refused everywhere").await;
+
+    // Signing in again works everywhere; deactivating the account then refuses that token everywhere.
+    let fresh = api.token("rv-auditor", PASSWORD).await;
+    let again = testkit::eventually(std::time::Duration::from_secs(10), "the new token accepted", || async {
+        let all = answers(&w, &fresh).await;
+        accepted_everywhere(&all).then_some(all)
+    })
+    .await;
+    assert_eq!(again.len(), 5);
+    let (status, body) = api.patch(&w.token, "rv-auditor", json!({ "active": false })).await;
+    assert_eq!(status, 200, "{body}");
+    let why = refused_everywhere(&w, &fresh, "the deactivated account's token refused everywhere").await;
+    assert!(
+        why.iter().all(|m| m.contains("deactivated") || m.contains("revoked")),
+        "{why:?}"
+    );
+}

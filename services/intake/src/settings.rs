@@ -10,6 +10,7 @@ pub struct Settings {
     pub bus: BusSettings,
     pub sites: SitesSettings,
     pub auth: AuthSettings,
+    pub staff: revocation::StaffEventsSettings,
     pub intake: IntakeSettings,
     pub web: WebSettings,
     pub attachments: AttachmentSettings,

@@ -77,6 +77,15 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         outbox: outbox.clone(),
         settings: shared.clone(),
     };
+    // Intake consumes nothing but token revocations (so a signed-out token cannot look up customers here).
+    let token_consumers = revocation::prepare(
+        "intake",
+        bus.clone(),
+        &pool,
+        &settings.staff.events_site,
+        outbox.clone(),
+    )
+    .await?;
     let mut workers: Vec<server::Worker> = vec![];
     if settings.email.enabled {
         let mailboxes = settings.email.all_mailboxes().map_err(anyhow::Error::msg)?;
@@ -121,6 +130,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
                 )),
         )
         .with_state(state);
+    let router = revocation::guarded(router, pool.clone(), AuthKeys::new(&settings.auth.secret));
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await
         .with_context(|| format!("binding {}", settings.http.address()))?;
@@ -131,7 +141,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         pool: pool.clone(),
         relay: OutboxRelay::new(pool, bus.clone(), outbox),
         bus,
-        consumers: None,
+        consumers: Some(token_consumers),
         workers,
     })
 }

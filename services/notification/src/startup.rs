@@ -94,6 +94,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .declare()
         .await
         .context("declaring notification's staff queue")?;
+    // The same queue brings token revocations, so signed-out tokens are refused here too.
+    revocation::ensure_schema(&pool)
+        .await
+        .context("creating the token tables")?;
     // One sender per channel, each with its own concurrency: a slow gateway never holds up email.
     let mut senders = vec![Sender::new(
         pool.clone(),
@@ -128,6 +132,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route("/api/v1/templates/{name}/preview", post(routes::preview))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
+    let router = revocation::guarded(router, pool.clone(), AuthKeys::new(&settings.auth.secret));
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await
         .with_context(|| format!("binding {}", settings.http.address()))?;

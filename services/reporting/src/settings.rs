@@ -11,6 +11,7 @@ pub struct Settings {
     pub sites: SitesSettings,
     pub auth: AuthSettings,
     pub reporting: ReportingSettings,
+    pub staff: revocation::StaffEventsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -99,6 +99,14 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         outbox: outbox.clone(),
     };
     consumers.declare().await.context("declaring reporting's queues")?;
+    let token_consumers = revocation::prepare(
+        "reporting",
+        bus.clone(),
+        &pool,
+        &settings.staff.events_site,
+        outbox.clone(),
+    )
+    .await?;
     let state = AppState {
         pool: pool.clone(),
         tz,
@@ -116,6 +124,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route("/api/v1/admin/rebuild", post(rebuild_now))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
+    let router = revocation::guarded(router, pool.clone(), AuthKeys::new(&settings.auth.secret));
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await
         .with_context(|| format!("binding {}", settings.http.address()))?;
@@ -127,6 +136,6 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         relay: OutboxRelay::new(pool, bus.clone(), outbox),
         bus,
         consumers: Some(consumers),
-        workers: vec![],
+        workers: vec![Box::new(move |stop| Box::pin(token_consumers.run(stop)))],
     })
 }

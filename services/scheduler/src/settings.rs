@@ -12,6 +12,7 @@ pub struct Settings {
     pub bus: BusSettings,
     pub sites: SitesSettings,
     pub auth: AuthSettings,
+    pub staff: revocation::StaffEventsSettings,
     pub firing: FiringSettings,
     /// SLA clocks and escalation ladders (`[sla]`, domain.md §3).
     pub sla: SlaSettings,

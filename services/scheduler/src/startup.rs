@@ -60,6 +60,14 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         outbox: outbox.clone(),
     };
     consumers.declare().await.context("declaring scheduler's queues")?;
+    let token_consumers = revocation::prepare(
+        "scheduler",
+        bus.clone(),
+        &pool,
+        &settings.staff.events_site,
+        outbox.clone(),
+    )
+    .await?;
     let firing = Firing {
         pool: pool.clone(),
         settings: settings.firing.clone(),
@@ -91,6 +99,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route("/api/v1/policies", crate::policies::route(&settings))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
+    let router = revocation::guarded(router, pool.clone(), AuthKeys::new(&settings.auth.secret));
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await
         .with_context(|| format!("binding {}", settings.http.address()))?;
@@ -107,6 +116,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
             Box::new(move |stop| Box::pin(revisit_firing.run(stop))),
             Box::new(move |stop| Box::pin(report_timer.run(stop))),
             Box::new(move |stop| Box::pin(policy_sync.run(stop))),
+            Box::new(move |stop| Box::pin(token_consumers.run(stop))),
         ],
     })
 }

@@ -87,6 +87,10 @@ pub async fn publish_changed(conn: &mut sqlx::PgConnection, events_site: &str, i
         sites: u.sites,
         active: u.active,
         revision: r.try_get("revision")?,
+        tokens_valid_after: sqlx::query_scalar("SELECT tokens_valid_after FROM staff_users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?,
     };
     messaging::enqueue(
         conn,
@@ -341,36 +345,78 @@ pub async fn assignable(
 }
 
 /// Signs one token out: triage refuses it from now on (recorded even for a token triage did not issue through
-/// sign-in, e.g. `triage admin-token`'s). Other services verify tokens by their signature only and accept it
-/// until it expires.
-pub async fn revoke_token(pool: &PgPool, token: &str, claims: &auth::Claims) -> Result<(), sqlx::Error> {
+/// sign-in, e.g. `triage admin-token`'s), and announces it (`staff.token_revoked`) so every other service
+/// refuses it too.
+pub async fn revoke_token(
+    pool: &PgPool,
+    events_site: &str,
+    token: &str,
+    claims: &auth::Claims,
+) -> Result<(), sqlx::Error> {
     let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-    sqlx::query(
+    let token_sha256 = format!("{:x}", Sha256::digest(token.as_bytes()));
+    let mut tx = pool.begin().await?;
+    let recorded: Option<bool> = sqlx::query_scalar(
         "INSERT INTO staff_tokens (token_sha256, user_id, expires_at, revoked_at)
          SELECT $1, id, $3, now() FROM staff_users WHERE id = $2
-         ON CONFLICT (token_sha256) DO UPDATE SET revoked_at = coalesce(staff_tokens.revoked_at, now())",
+         ON CONFLICT (token_sha256) DO UPDATE SET revoked_at = coalesce(staff_tokens.revoked_at, now())
+         RETURNING true",
     )
-    .bind(format!("{:x}", Sha256::digest(token.as_bytes())))
+    .bind(&token_sha256)
     .bind(&claims.sub)
     .bind(expires_at)
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    Ok(())
+    if recorded.is_some() {
+        announce_revoked(&mut tx, events_site, &claims.sub, token_sha256, expires_at).await?;
+    }
+    tx.commit().await
 }
 
-/// Stops triage accepting the user's current tokens (after a change to the account).
-pub async fn revoke_tokens(conn: &mut sqlx::PgConnection, user_id: &str) -> Result<u64, sqlx::Error> {
+/// Stops triage accepting the user's current tokens (after a change to the account), and announces each one
+/// still unexpired; `staff.changed` then carries `tokens_valid_after` for tokens triage never recorded.
+pub async fn revoke_tokens(
+    conn: &mut sqlx::PgConnection,
+    events_site: &str,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
     sqlx::query("UPDATE staff_users SET tokens_valid_after = now() WHERE id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    Ok(
-        sqlx::query("UPDATE staff_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected(),
+    let revoked: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "UPDATE staff_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+         RETURNING token_sha256, expires_at",
     )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let count = revoked.len() as u64;
+    for (token_sha256, expires_at) in revoked {
+        if expires_at > Utc::now() {
+            announce_revoked(conn, events_site, user_id, token_sha256, expires_at).await?;
+        }
+    }
+    Ok(count)
+}
+
+async fn announce_revoked(
+    conn: &mut sqlx::PgConnection,
+    events_site: &str,
+    user_id: &str,
+    token_sha256: String,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = contracts::staff::StaffTokenRevokedV1 {
+        user_id: user_id.to_owned(),
+        token_sha256,
+        expires_at,
+    };
+    messaging::enqueue(
+        conn,
+        &contracts::Envelope::new(events_site.to_owned(), uuid::Uuid::now_v7(), event),
+    )
+    .await
 }
 
 /// A signed token for `user`, recorded by its hash.

@@ -26,9 +26,30 @@ pub struct StaffChangedV1 {
     pub active: bool,
     /// 1 at creation, one more with every change.
     pub revision: i64,
+    /// Tokens issued at or before this instant are no longer accepted (the account changed what a token
+    /// carries, or its password). Absent from older producers: none refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_valid_after: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Event for StaffChangedV1 {
     const TYPE: &'static str = "staff.changed";
+    const VERSION: u32 = 1;
+}
+
+/// `staff.token_revoked` v1: triage stopped accepting one signed token (signed out, or its account changed), so
+/// every service that verifies tokens refuses it too. Carries the token's SHA-256, never the token. Routing key:
+/// triage's `staff.events_site`, like `staff.changed`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StaffTokenRevokedV1 {
+    pub user_id: String,
+    /// Lower-case hex SHA-256 of the bearer token as sent.
+    pub token_sha256: String,
+    /// When the token expires anyway: consumers may forget the revocation after that.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Event for StaffTokenRevokedV1 {
+    const TYPE: &'static str = "staff.token_revoked";
     const VERSION: u32 = 1;
 }

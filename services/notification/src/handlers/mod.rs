@@ -19,7 +19,7 @@ use contracts::{
     followup::FeedbackFollowupV1,
     report::ReportIssuedV1,
     revisit::RevisitDueV1,
-    staff::StaffChangedV1,
+    staff::{StaffChangedV1, StaffTokenRevokedV1},
     Event, RawEnvelope,
 };
 use messaging::{Handler, HandlerError};
@@ -48,7 +48,7 @@ pub const RULE_EVENTS: &[&str] = &[
 pub const EVENT_TYPES: &[&str] = RULE_EVENTS;
 
 /// Staff accounts come under triage's head-office site only (`staff.events_site`), on a queue of their own.
-pub const STAFF_EVENT_TYPES: &[&str] = &[StaffChangedV1::TYPE];
+pub const STAFF_EVENT_TYPES: &[&str] = &[StaffChangedV1::TYPE, StaffTokenRevokedV1::TYPE];
 
 pub struct NotificationHandler {
     settings: Arc<Settings>,
@@ -105,9 +105,11 @@ impl Handler for NotificationHandler {
             }
             ReportIssuedV1::TYPE => self.report_issued(conn, event, &event.decode()?).await,
             RevisitDueV1::TYPE => self.revisit_due(conn, event, &event.decode()?).await,
-            StaffChangedV1::TYPE => staff::record(conn, &event.decode::<StaffChangedV1>()?.data)
-                .await
-                .map_err(HandlerError::from),
+            StaffChangedV1::TYPE => {
+                staff::record(conn, &event.decode::<StaffChangedV1>()?.data).await?;
+                revocation::handle(conn, event).await
+            }
+            StaffTokenRevokedV1::TYPE => revocation::handle(conn, event).await,
             other => Err(HandlerError::Malformed(format!("notification does not handle {other}"))),
         }
     }

@@ -84,6 +84,7 @@ pub async fn fixture_with_clock(
     let pool = PgPool::connect(&db_url).await.unwrap();
     sqlx::migrate!("./migrations").run(&pool).await.unwrap();
     messaging::schema::ensure(&pool).await.unwrap();
+    revocation::ensure_schema(&pool).await.unwrap();
     let mail = MailCatcher::start(mail_flags).expect("mail catcher (python3-aiosmtpd)");
     let mut s = settings(mail.port);
     adjust(&mut s);

@@ -68,7 +68,8 @@ pub async fn logout(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    staff::revoke_token(&state.pool, token, &who.0).await?;
+    staff::revoke_token(&state.pool, &state.settings.staff.events_site, token, &who.0).await?;
+    state.outbox.notify();
     tracing::info!(user = %who.0.sub, "signed out");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -546,7 +547,7 @@ pub async fn update(
         .iter()
         .any(|f| changes.contains_key(*f));
     let revoked = if signs_out {
-        staff::revoke_tokens(&mut tx, &id).await?
+        staff::revoke_tokens(&mut tx, &state.settings.staff.events_site, &id).await?
     } else {
         0
     };
