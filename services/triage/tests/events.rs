@@ -29,6 +29,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(Settings::load().unwrap()).await
+}
+
+async fn fixture_with(settings: Settings) -> Fixture {
     let infra = testkit::Infra::from_env();
     let url = infra.create_database("triage_events").await.unwrap();
     let pool = PgPool::connect(&url).await.unwrap();
@@ -39,7 +43,7 @@ async fn fixture() -> Fixture {
         url,
         pool,
         handler: TriageHandler {
-            settings: Arc::new(Settings::load().unwrap()),
+            settings: Arc::new(settings),
         },
     }
 }
@@ -587,5 +591,50 @@ async fn a_case_opened_for_a_dissatisfied_revisit_replays_from_its_history() {
     assert_eq!(assignee.as_deref(), Some("h1"), "the same responsible person");
     f.assert_replays(linked).await;
     f.assert_replays(case).await;
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_rule_limited_to_the_phone_decides_phone_feedback_only() {
+    let mut settings = Settings::load().unwrap();
+    // Put first: an agent's call about staff attitude is escalated as important; the same words by email are not.
+    settings.classification.rules.insert(
+        0,
+        triage::domain::classify::Rule {
+            name: "phone-attitude".into(),
+            class: "complaint".into(),
+            category: "staff_service".into(),
+            severity: "important".into(),
+            when: vec![],
+            keywords: vec!["态度".into()],
+            channels: vec!["phone".into()],
+        },
+    );
+    let f = fixture_with(settings).await;
+    let by_phone = feedback("SH01-20261203-0001", "13800000011", None, "客服态度很差");
+    let mut by_email = feedback("SH01-20261203-0002", "13800000012", None, "客服态度很差");
+    by_email.data.channel = Channel::Email;
+    f.deliver(&by_phone).await;
+    f.deliver(&by_email).await;
+    let decided = |reference: &'static str| {
+        let pool = f.pool.clone();
+        async move {
+            let (severity, decided_by): (String, Value) =
+                sqlx::query_as("SELECT severity, decided_by FROM cases WHERE reference = $1")
+                    .bind(reference)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            (severity, decided_by["rule"].as_str().unwrap().to_owned())
+        }
+    };
+    assert_eq!(
+        decided("SH01-20261203-0001").await,
+        ("important".to_owned(), "phone-attitude".to_owned())
+    );
+    assert_eq!(
+        decided("SH01-20261203-0002").await,
+        ("general".to_owned(), "staff-service".to_owned())
+    );
     f.finish().await;
 }
