@@ -279,6 +279,34 @@ pub async fn figures(infra: &Infra, cases: i64, events: u128, figures: &mut Figu
         json!((t.elapsed().as_secs_f64() * 1000.0).round()),
     );
 
+    // What a reader gets between rebuilds: the report from its snapshot (report::snapshot), the first call
+    // building and keeping it. Compared with building the same report in this run.
+    anyhow::ensure!(
+        settings.snapshots.fresh_for_seconds > 0,
+        "reporting.snapshots.fresh_for_seconds is 0: no snapshots to measure"
+    );
+    let annual = Period::parse(Kind::Annual, "2026").expect("a year");
+    for (name, period, built_ms) in [("monthly", &month, times[2]), ("annual", &annual, 0.0)] {
+        report::snapshot::live(&pool, &settings, tz, period, None, true).await?;
+        let mut served = vec![];
+        for _ in 0..7 {
+            let t = Instant::now();
+            let r = report::snapshot::live(&pool, &settings, tz, period, None, false).await?;
+            served.push(t.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(r.total > 0, "the snapshot is empty");
+        }
+        served.sort_by(f64::total_cmp);
+        let ms = |x: f64| (x * 10.0).round() / 10.0;
+        figures.insert(format!("reporting_{name}_snapshot_ms_median"), json!(ms(served[3])));
+        figures.insert(format!("reporting_{name}_snapshot_ms_max"), json!(ms(served[6])));
+        if built_ms > 0.0 {
+            figures.insert(
+                format!("ratio_{name}_snapshot_to_build"),
+                json!((served[3] / built_ms * 1000.0).round() / 1000.0),
+            );
+        }
+    }
+
     // The dashboard's overview of a day in October and its month, for all sites and for one.
     unfinished_and_revisited(&pool).await?;
     let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 20).expect("a day");

@@ -458,6 +458,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("change", "变化", "Change"),
     ("download_csv", "下载 CSV", "Download CSV"),
     ("print", "打印版", "Printable version"),
+    ("figures_as_of", "数据截至", "Figures as of"),
+    ("build_now", "重新统计", "Recalculate now"),
     ("print_hint", "请使用浏览器的“打印”。", "Use your browser's Print."),
     ("dim_channel", "按渠道", "By channel"),
     ("dim_class", "按类别", "By class"),

@@ -64,6 +64,8 @@ pub async fn rebuild(pool: &PgPool, settings: &ReportingSettings) -> anyhow::Res
     let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM case_facts")
         .fetch_one(&mut *tx)
         .await?;
+    // Snapshots were built from the old read models.
+    crate::report::snapshot::forget_all(&mut tx).await?;
     tx.commit().await?;
     Ok(RebuildSummary { events, skipped, cases })
 }

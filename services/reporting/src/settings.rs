@@ -33,6 +33,7 @@ pub struct ReportingSettings {
     pub revisits: RevisitTargets,
     /// Complaints a month about one staff member at which each band starts (004 §4.5: 2, 3, 4, 5).
     pub staff_complaint_bands: Vec<i64>,
+    pub snapshots: crate::report::snapshot::SnapshotSettings,
 }
 
 /// Revisit targets and satisfaction bands (domain.md §5; 003 篇2, 篇5).

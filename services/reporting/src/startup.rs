@@ -107,6 +107,12 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         outbox.clone(),
     )
     .await?;
+    let warmer = crate::report::snapshot::Warmer {
+        pool: pool.clone(),
+        settings: reporting.clone(),
+        tz,
+        sites: settings.sites.served(),
+    };
     let state = AppState {
         pool: pool.clone(),
         tz,
@@ -136,6 +142,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         relay: OutboxRelay::new(pool, bus.clone(), outbox),
         bus,
         consumers: Some(consumers),
-        workers: vec![Box::new(move |stop| Box::pin(token_consumers.run(stop)))],
+        workers: vec![
+            Box::new(move |stop| Box::pin(token_consumers.run(stop))),
+            Box::new(move |stop| Box::pin(warmer.run(stop))),
+        ],
     })
 }

@@ -900,3 +900,106 @@ async fn the_dashboard_overview_gives_exact_figures_for_a_day_and_its_month_per_
     reporting::rebuild::rebuild(&f.pool, &f.settings).await.unwrap();
     assert_eq!(f.overview("2026-11-20", None).await, all);
 }
+
+#[tokio::test]
+async fn a_report_is_served_from_its_snapshot_while_fresh_and_rebuilt_when_asked_or_kept_warm() {
+    use reporting::report::snapshot::{live, Warmer};
+    let f = fixture().await;
+    october(&f).await;
+    let mut settings = (*f.settings).clone();
+    settings.snapshots.fresh_for_seconds = 3600;
+    settings.snapshots.keep_warm_minutes = 60;
+    let settings = Arc::new(settings);
+    let oct = Period::parse(Kind::Monthly, "2026-10").unwrap();
+    let late = |n: u128, day: u32| opened(&case(n), &format!("2026-10-{day:02}T02:00:00Z"), "logistics", "sales");
+    let total = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT report->>'total' FROM report_snapshots WHERE kind = 'monthly' AND period = '2026-10' AND site = ''",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+        .flatten()
+        .map(|t| t.parse::<i64>().unwrap())
+    };
+
+    let first = live(&f.pool, &settings, f.tz, &oct, None, false).await.unwrap();
+    assert_eq!(total(f.pool.clone()).await, Some(first.total), "kept");
+    // A late October case: the fresh snapshot is served as it was, until someone asks for a fresh build.
+    f.deliver(&late(900, 20)).await;
+    let again = live(&f.pool, &settings, f.tz, &oct, None, false).await.unwrap();
+    assert_eq!((again.total, again.generated_at), (first.total, first.generated_at));
+    let forced = live(&f.pool, &settings, f.tz, &oct, None, true).await.unwrap();
+    assert_eq!(forced.total, first.total + 1);
+    assert!(forced.generated_at > first.generated_at);
+    let served = live(&f.pool, &settings, f.tz, &oct, None, false).await.unwrap();
+    assert_eq!((served.total, served.generated_at), (forced.total, forced.generated_at));
+
+    // The warmer rebuilds a snapshot that people read once it is past half its freshness ...
+    f.deliver(&late(901, 21)).await;
+    let warmer = Warmer {
+        pool: f.pool.clone(),
+        settings: settings.clone(),
+        tz: f.tz,
+        sites: vec!["sh01".into()],
+    };
+    // This month's reports (all sites, sh01) are built for the console's first pages; October is still fresh.
+    assert_eq!(warmer.warm_once().await.unwrap(), 2);
+    assert_eq!(
+        total(f.pool.clone()).await,
+        Some(forced.total),
+        "still fresh: not rebuilt"
+    );
+    let this_month: Vec<String> =
+        sqlx::query_scalar("SELECT site FROM report_snapshots WHERE period <> '2026-10' ORDER BY site")
+            .fetch_all(&f.pool)
+            .await
+            .unwrap();
+    assert_eq!(this_month, ["", "sh01"]);
+    assert_eq!(warmer.warm_once().await.unwrap(), 0, "nothing due a moment later");
+    sqlx::query("UPDATE report_snapshots SET built_at = built_at - interval '31 minutes'")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        warmer.warm_once().await.unwrap(),
+        3,
+        "October and this month's two, all aged"
+    );
+    assert_eq!(total(f.pool.clone()).await, Some(forced.total + 1));
+    let warmed = live(&f.pool, &settings, f.tz, &oct, None, false).await.unwrap();
+    assert_eq!(warmed.total, forced.total + 1);
+
+    // ... but not one nobody read for longer than `keep_warm_minutes`: that is rebuilt when read.
+    f.deliver(&late(902, 22)).await;
+    sqlx::query(
+        "UPDATE report_snapshots SET built_at = now() - interval '40 minutes', last_read_at = now() - interval '2 hours'
+          WHERE period = '2026-10'",
+    )
+    .execute(&f.pool)
+    .await
+    .unwrap();
+    warmer.warm_once().await.unwrap();
+    assert_eq!(total(f.pool.clone()).await, Some(forced.total + 1), "not kept warm");
+    sqlx::query("UPDATE report_snapshots SET built_at = now() - interval '2 hours' WHERE period = '2026-10'")
+        .execute(&f.pool)
+        .await
+        .unwrap();
+    let expired = live(&f.pool, &settings, f.tz, &oct, None, false).await.unwrap();
+    assert_eq!(
+        expired.total,
+        forced.total + 2,
+        "an expired snapshot is rebuilt when read"
+    );
+
+    // A rebuild of the read models forgets every snapshot.
+    reporting::rebuild::rebuild(&f.pool, &settings).await.unwrap();
+    assert_eq!(total(f.pool.clone()).await, None);
+
+    // Snapshots off: built every time, nothing kept.
+    let mut off = (*settings).clone();
+    off.snapshots.fresh_for_seconds = 0;
+    let built = live(&f.pool, &off, f.tz, &oct, None, false).await.unwrap();
+    assert_eq!(built.total, forced.total + 2);
+    assert_eq!(total(f.pool.clone()).await, None);
+}

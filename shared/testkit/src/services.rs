@@ -71,6 +71,12 @@ impl Stack {
             ("APP__BUS__NAME_PREFIX".to_owned(), prefix.clone()),
             ("APP__SMTP__PORT".to_owned(), options.smtp_port.to_string()),
             ("APP__SITES__KNOWN".to_owned(), options.sites.join(",")),
+            // Tests read reports right after the events that change them: build them every time (reporting's own
+            // tests cover its snapshots). `options.env` may turn them back on.
+            (
+                "APP__REPORTING__SNAPSHOTS__FRESH_FOR_SECONDS".to_owned(),
+                "0".to_owned(),
+            ),
             (
                 "RUST_LOG".to_owned(),
                 std::env::var("TEST_SERVICE_LOG").unwrap_or_else(|_| "info".into()),

@@ -37,6 +37,9 @@ pub struct ReportQuery {
     site: Option<String>,
     #[serde(default)]
     print: bool,
+    /// Build the report now rather than take reporting's snapshot (a few minutes old at most).
+    #[serde(default)]
+    fresh: bool,
 }
 
 impl ReportQuery {
@@ -64,9 +67,13 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Repor
     let (_, token) = ctx.staff()?;
     let kind = q.kind();
     let query = q.backend_query(&state);
+    let mut asked = query.clone();
+    if q.fresh {
+        asked.push(("fresh", "true".to_owned()));
+    }
     let report: Value = state
         .backend
-        .get(Service::Reporting, &format!("/api/v1/reports/{kind}"), &query, token)
+        .get(Service::Reporting, &format!("/api/v1/reports/{kind}"), &asked, token)
         .await?;
     let charts: Vec<Value> = DIMENSIONS
         .iter()
@@ -84,6 +91,10 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Repor
         .filter_map(|p| Some((p["month"].as_str()?.to_owned(), p["count"].as_f64()?)))
         .collect();
     let trend = (!trend.is_empty()).then(|| crate::charts::bars(&ctx.lang.text("trend"), &trend));
+    let as_of = report["generated_at"]
+        .as_str()
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| super::labels::local_in(state.tz, &at.with_timezone(&chrono::Utc)));
     let link_query = query
         .iter()
         .map(|(k, v)| format!("&{k}={}", encode(v)))
@@ -98,6 +109,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Repor
             "exports": FORMATS.iter().map(|(f, _, _)| json!({
                 "format": f, "href": format!("/reports/export?kind={kind}{link_query}&format={f}") })).collect::<Vec<_>>(),
             "print_link": format!("/reports?kind={kind}{link_query}&print=true"),
+            "as_of": as_of, "fresh_link": format!("/reports?kind={kind}{link_query}&fresh=true"),
         }),
     )?;
     Ok(html.into_response())
@@ -147,6 +159,7 @@ pub async fn export(
         period: q.period,
         site: q.site,
         print: false,
+        fresh: false,
     };
     let kind = report.kind().to_owned();
     let mut query = report.backend_query(&state);

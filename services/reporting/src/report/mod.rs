@@ -1,10 +1,12 @@
 //! `GET /api/v1/reports/{monthly|quarterly|half-yearly|annual}?period=&site=&format=json|csv|xlsx|html`:
-//! the report management reviews (domain.md §6), built from the read models at the moment it is asked for.
+//! the report management reviews (domain.md §6), built from the read models (served from a snapshot at most
+//! `snapshots.fresh_for_seconds` old; `?fresh=true` builds it now).
 //! Issued (frozen) versions live in `crate::issue`.
 pub mod csv;
 pub mod html;
 pub mod labels;
 pub mod sections;
+pub mod snapshot;
 pub mod xlsx;
 
 use std::collections::BTreeMap;
@@ -38,6 +40,8 @@ pub struct ReportQuery {
     pub format: Option<String>,
     /// `zh-CN` (default) or `en`, for HTML and Excel.
     pub lang: Option<String>,
+    /// `true`: build the report now instead of serving a snapshot younger than `snapshots.fresh_for_seconds`.
+    pub fresh: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -256,7 +260,8 @@ pub fn respond(report: &Report, format: &str, lang: &str, version: Option<i32>) 
     })
 }
 
-/// A report for one period, per site or for all sites, as of now.
+/// A report for one period, per site or for all sites, as of `generated_at`: at most
+/// `reporting.snapshots.fresh_for_seconds` ago (see [`snapshot`]), or now with `?fresh=true`.
 #[utoipa::path(get, path = "/api/v1/reports/{kind}", params(("kind" = String, Path, description = "monthly, quarterly, half-yearly or annual"), ReportQuery),
     responses((status = 200, body = Report, description = "JSON; CSV, Excel or printable HTML with ?format= or Accept"),
               (status = 401), (status = 404), (status = 422)), security(("bearer" = [])))]
@@ -270,7 +275,7 @@ pub async fn report(
     let tz = state.tz;
     let period = parse_period(&kind, q.period.as_deref(), tz)?;
     let format = format(q.format.as_deref(), &headers)?;
-    let mut conn = state.pool.acquire().await?;
-    let report = build(&mut conn, &state.settings, tz, &period, q.site.as_deref()).await?;
+    let force = q.fresh.unwrap_or(false);
+    let report = snapshot::live(&state.pool, &state.settings, tz, &period, q.site.as_deref(), force).await?;
     respond(&report, format, q.lang.as_deref().unwrap_or("zh-CN"), None)
 }
