@@ -84,6 +84,8 @@ async fn main() -> anyhow::Result<()> {
         ("RUST_LOG".into(), "warn".into()),
         // Every web-form submission comes from the same address: lift the per-address limit.
         ("APP__WEB__RATE_LIMIT_BURST".into(), "1000000000".into()),
+        // Reports from snapshots as shipped (the test stack turns them off for tests).
+        ("APP__REPORTING__SNAPSHOTS__FRESH_FOR_SECONDS".into(), "120".into()),
     ];
     env.extend(channels::email_env(&imap));
     let stack = Stack::start(

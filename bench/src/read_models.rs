@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::Figures;
 
 /// A year of cases spread over the twelve months before `end`, with their feedback and two clocks each.
-async fn seed(pool: &PgPool, cases: i64) -> anyhow::Result<()> {
+pub async fn seed(pool: &PgPool, cases: i64) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO feedback_facts (feedback_id, reference, site, channel, received_at, product_code, claim_amount,
             claim_currency, customer_hash)
@@ -124,7 +124,7 @@ async fn count_days(pool: &PgPool) -> anyhow::Result<()> {
 /// What a live system has and the seed leaves out, for October 2026 (the overview's month): a fifth of the
 /// month's cases still open, their handling-result clock running and half of those past due; the cases of
 /// September and October closed three days after arrival, four in five of them revisited two days later.
-async fn unfinished_and_revisited(pool: &PgPool) -> anyhow::Result<()> {
+pub async fn unfinished_and_revisited(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE case_facts SET closed_at = received_at + interval '3 days', outcome = 'resolved',
                 revisited = hashtext(reference) % 5 <> 0
@@ -327,5 +327,6 @@ pub async fn figures(infra: &Infra, cases: i64, events: u128, figures: &mut Figu
         figures.insert(format!("reporting_overview_{name}_ms_max"), json!(ms(times[6])));
     }
     pool.close().await;
+    infra.drop_database(&url).await;
     Ok(())
 }

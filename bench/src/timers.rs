@@ -138,5 +138,6 @@ pub async fn figures(infra: &Infra, pending: i64, due: i64, cases: usize, figure
         .await?;
     figures.insert("timers_events_emitted".into(), json!(events));
     pool.close().await;
+    infra.drop_database(&url).await;
     Ok(())
 }

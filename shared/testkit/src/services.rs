@@ -36,6 +36,8 @@ pub struct Stack {
     processes: HashMap<&'static str, Child>,
     log_dir: PathBuf,
     bin_dir: PathBuf,
+    /// To drop the databases when the stack goes (a run of the suite would otherwise leave hundreds).
+    infra: Infra,
 }
 
 /// Where cargo put the service binaries: beside this test or bench executable.
@@ -94,6 +96,11 @@ impl Stack {
             processes: HashMap::new(),
             log_dir,
             bin_dir: bin_dir(),
+            infra: Infra {
+                admin_database_url: infra.admin_database_url.clone(),
+                amqp_url: infra.amqp_url.clone(),
+                rabbit_node: infra.rabbit_node.clone(),
+            },
         };
         // Consumers first, so their queues exist before intake publishes.
         for svc in ["triage", "notification", "reporting", "scheduler", "intake"] {
@@ -235,5 +242,22 @@ impl Drop for Stack {
         if let Some((node, vhost)) = &self.vhost {
             crate::rabbit::delete_vhost(node, vhost);
         }
+        // Drop runs inside the test's runtime, which cannot be blocked on: a thread with a runtime of its own.
+        let infra = Infra {
+            admin_database_url: self.infra.admin_database_url.clone(),
+            amqp_url: String::new(),
+            rabbit_node: None,
+        };
+        let databases: Vec<String> = self.databases.drain().map(|(_, url)| url).collect();
+        let _ = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                runtime.block_on(async {
+                    for url in databases {
+                        infra.drop_database(&url).await;
+                    }
+                });
+            }
+        })
+        .join();
     }
 }
