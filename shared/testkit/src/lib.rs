@@ -35,13 +35,22 @@ impl Infra {
         }
     }
 
-    /// A new, empty database; its URL. Names are unique per call.
+    /// A new, empty database; its URL. Names are unique per call. Each is stamped with its creation time, and
+    /// those older than [`STALE_AFTER_SECS`] — left by a test that failed or never dropped its own — go first.
     pub async fn create_database(&self, label: &str) -> anyhow::Result<String> {
         let name = format!("t_{}_{}", label, unique());
         let mut conn = PgConnection::connect(&self.admin_database_url)
             .await
             .context("connecting to TEST_DATABASE_URL")?;
+        drop_stale_databases(&mut conn).await;
         sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        sqlx::query(&format!("COMMENT ON DATABASE \"{name}\" IS 'testkit created {now}'"))
             .execute(&mut conn)
             .await?;
         Ok(replace_database(&self.admin_database_url, &name))
@@ -60,6 +69,29 @@ impl Infra {
                 .execute(&mut conn)
                 .await;
         }
+    }
+}
+
+/// Test databases older than this are left-overs: no test or benchmark runs for half a day.
+pub const STALE_AFTER_SECS: i64 = 12 * 3600;
+
+/// Drops the stamped test databases older than [`STALE_AFTER_SECS`]. Best effort: another process may be dropping
+/// the same ones.
+async fn drop_stale_databases(conn: &mut PgConnection) {
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database
+          WHERE datname LIKE 't\\_%' AND shobj_description(oid, 'pg_database') LIKE 'testkit created %'
+            AND split_part(shobj_description(oid, 'pg_database'), ' ', 3)::bigint
+                < extract(epoch FROM now())::bigint - $1",
+    )
+    .bind(STALE_AFTER_SECS)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for name in stale {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut *conn)
+            .await;
     }
 }
 
