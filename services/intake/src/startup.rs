@@ -130,7 +130,11 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
                 )),
         )
         .with_state(state);
-    let router = revocation::guarded(router, pool.clone(), AuthKeys::new(&settings.auth.secret));
+    let router = revocation::guarded(
+        router,
+        AuthKeys::new(&settings.auth.secret),
+        revocation::Announced(pool.clone()),
+    );
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await
         .with_context(|| format!("binding {}", settings.http.address()))?;

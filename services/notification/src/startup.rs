@@ -132,7 +132,11 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route("/api/v1/templates/{name}/preview", post(routes::preview))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(state);
-    let router = revocation::guarded(router, pool.clone(), AuthKeys::new(&settings.auth.secret));
+    let router = revocation::guarded(
+        router,
+        AuthKeys::new(&settings.auth.secret),
+        revocation::Announced(pool.clone()),
+    );
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await
         .with_context(|| format!("binding {}", settings.http.address()))?;

@@ -6,8 +6,8 @@ use argon2::{
 };
 use auth::{AuthKeys, Role};
 use chrono::{DateTime, Utc};
+use revocation::{token_sha256, Standing, CHANGED, DEACTIVATED, REVOKED};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Row};
 use utoipa::ToSchema;
 
@@ -65,7 +65,7 @@ pub async fn ensure_first_admin(pool: &PgPool, settings: &Settings) -> anyhow::R
 /// Publishes the account as it now is (`staff.changed`), in the transaction that changed it.
 pub async fn publish_changed(conn: &mut sqlx::PgConnection, events_site: &str, id: &str) -> Result<(), sqlx::Error> {
     let r = sqlx::query(&format!(
-        "SELECT {RECORD_COLUMNS}, revision FROM staff_users WHERE id = $1"
+        "SELECT {RECORD_COLUMNS}, revision, tokens_valid_after FROM staff_users WHERE id = $1"
     ))
     .bind(id)
     .fetch_one(&mut *conn)
@@ -87,10 +87,7 @@ pub async fn publish_changed(conn: &mut sqlx::PgConnection, events_site: &str, i
         sites: u.sites,
         active: u.active,
         revision: r.try_get("revision")?,
-        tokens_valid_after: sqlx::query_scalar("SELECT tokens_valid_after FROM staff_users WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?,
+        tokens_valid_after: r.try_get("tokens_valid_after")?,
     };
     messaging::enqueue(
         conn,
@@ -244,17 +241,6 @@ pub async fn record_change(
     Ok(())
 }
 
-/// Whether triage still accepts a (validly signed) token of this user.
-#[derive(Debug, PartialEq)]
-pub enum Standing {
-    Accepted,
-    Refused(&'static str),
-}
-
-pub const DEACTIVATED: &str = "this staff account has been deactivated";
-pub const CHANGED: &str = "the staff account was changed after this token was issued; sign in again";
-pub const REVOKED: &str = "this token was signed out or revoked; sign in again";
-
 /// A token is refused when its user is deactivated, when it was revoked (the account changed), or —
 /// for a token triage did not record (`triage admin-token`) — when it was issued before the account's
 /// last change. Users triage does not know (tokens minted elsewhere with the shared key) are accepted.
@@ -267,7 +253,7 @@ pub async fn standing(pool: &PgPool, token: &str, claims: &auth::Claims) -> Resu
           WHERE u.id = $1",
     )
     .bind(&claims.sub)
-    .bind(format!("{:x}", Sha256::digest(token.as_bytes())))
+    .bind(token_sha256(token))
     .fetch_optional(pool)
     .await?;
     Ok(match row {
@@ -279,34 +265,15 @@ pub async fn standing(pool: &PgPool, token: &str, claims: &auth::Claims) -> Resu
     })
 }
 
-/// Middleware of triage's router: a bearer token that verifies must also still stand (see [`standing`]);
-/// otherwise 401 with the reason, so the console sends the user back to sign in.
-pub async fn check_token(
-    axum::extract::State(state): axum::extract::State<crate::startup::AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let token = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    if let Some(token) = token {
-        if let Ok(claims) = state.keys.verify(token) {
-            match standing(&state.pool, token, &claims).await {
-                Ok(Standing::Accepted) => {}
-                Ok(Standing::Refused(reason)) => {
-                    tracing::warn!(user = %claims.sub, reason, "token refused");
-                    return server::ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "unauthorized", reason)
-                        .into_response();
-                }
-                Err(e) => return server::ApiError::from(e).into_response(),
-            }
-        }
+/// Triage's own answer for the shared token guard (`revocation::guarded`): its staff tables, not the announced
+/// copies the other services keep.
+pub struct OwnStanding(pub PgPool);
+
+#[async_trait::async_trait]
+impl revocation::StandingCheck for OwnStanding {
+    async fn standing(&self, token: &str, claims: &auth::Claims) -> Result<Standing, sqlx::Error> {
+        standing(&self.0, token, claims).await
     }
-    next.run(request).await
 }
 
 /// Whether `user` can be made responsible for a case of `department` at `site`: an active account that handles
@@ -354,7 +321,7 @@ pub async fn revoke_token(
     claims: &auth::Claims,
 ) -> Result<(), sqlx::Error> {
     let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-    let token_sha256 = format!("{:x}", Sha256::digest(token.as_bytes()));
+    let token_sha256 = token_sha256(token);
     let mut tx = pool.begin().await?;
     let recorded: Option<bool> = sqlx::query_scalar(
         "INSERT INTO staff_tokens (token_sha256, user_id, expires_at, revoked_at)
@@ -436,7 +403,7 @@ pub async fn issue_token(
     )?;
     let expires_at = Utc::now() + ttl;
     sqlx::query("INSERT INTO staff_tokens (token_sha256, user_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(format!("{:x}", Sha256::digest(token.as_bytes())))
+        .bind(token_sha256(&token))
         .bind(&user.id)
         .bind(expires_at)
         .execute(pool)

@@ -174,12 +174,13 @@ pub async fn build(settings: Settings) -> anyhow::Result<server::Service> {
         .route("/api/v1/revisits/{id}/outcome", post(routes::revisits::outcome))
         .route("/api/v1/revisits/{id}/close", post(routes::revisits::close))
         .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
-        // Tokens of deactivated or changed accounts are refused here, though still validly signed.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::staff::check_token,
-        ))
         .with_state(state);
+    // Tokens of deactivated or changed accounts, and signed-out ones, are refused though still validly signed.
+    let router = revocation::guarded(
+        router,
+        AuthKeys::new(&settings.auth.secret),
+        crate::staff::OwnStanding(pool.clone()),
+    );
     let listener = tokio::net::TcpListener::bind(settings.http.address())
         .await
         .with_context(|| format!("binding {}", settings.http.address()))?;

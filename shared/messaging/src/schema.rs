@@ -30,11 +30,17 @@ CREATE TABLE IF NOT EXISTS inbox (
 const SCHEMA_LOCK: i64 = 0x6f75_7462_6f78;
 
 pub async fn ensure(pool: &PgPool) -> Result<(), sqlx::Error> {
+    ensure_ddl(pool, SCHEMA_LOCK, DDL).await
+}
+
+/// Runs idempotent `ddl` (`CREATE … IF NOT EXISTS`) under the advisory lock `lock`: for tables a shared crate
+/// owns in every service's database, so that replicas starting together do not race.
+pub async fn ensure_ddl(pool: &PgPool, lock: i64, ddl: &str) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(SCHEMA_LOCK)
+        .bind(lock)
         .execute(&mut *tx)
         .await?;
-    sqlx::raw_sql(DDL).execute(&mut *tx).await?;
+    sqlx::raw_sql(ddl).execute(&mut *tx).await?;
     tx.commit().await
 }

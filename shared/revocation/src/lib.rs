@@ -18,7 +18,7 @@ use axum::{
     http::StatusCode,
     middleware::Next,
     response::{IntoResponse, Response},
-    Json, Router,
+    Router,
 };
 use chrono::{DateTime, Utc};
 use contracts::{
@@ -27,6 +27,7 @@ use contracts::{
 };
 use messaging::{Bus, ConsumerGroup, Handler, HandlerError, OutboxSignal, Topology};
 use serde::Deserialize;
+use server::ApiError;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
@@ -50,13 +51,7 @@ const SCHEMA_LOCK: i64 = 0x746f_6b65_6e73;
 
 /// Creates the two tables (idempotent; replicas starting together wait on an advisory lock).
 pub async fn ensure_schema(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(SCHEMA_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::raw_sql(DDL).execute(&mut *tx).await?;
-    tx.commit().await
+    messaging::schema::ensure_ddl(pool, SCHEMA_LOCK, DDL).await
 }
 
 /// `[staff]` of a service's configuration: where triage publishes staff events.
@@ -123,22 +118,6 @@ pub async fn handle(conn: &mut PgConnection, event: &RawEnvelope) -> Result<(), 
     }
 }
 
-/// The consumer of `<service>.tokens.<events_site>`, which every replica of a service shares: the tables are
-/// in the database, so whichever replica records a revocation, all refuse the token.
-pub fn consumers(service: &str, bus: Arc<Bus>, pool: PgPool, events_site: &str, outbox: OutboxSignal) -> ConsumerGroup {
-    ConsumerGroup {
-        bus,
-        pool,
-        topology: Topology {
-            service: format!("{service}.tokens"),
-            sites: vec![events_site.to_owned()],
-            event_types: EVENT_TYPES.iter().map(|s| s.to_string()).collect(),
-        },
-        handler: Arc::new(StandingHandler),
-        outbox,
-    }
-}
-
 /// What a service does at start-up: the tables created and its token queue declared. Run the returned group
 /// alongside the service's other work.
 pub async fn prepare(
@@ -149,17 +128,30 @@ pub async fn prepare(
     outbox: OutboxSignal,
 ) -> anyhow::Result<ConsumerGroup> {
     ensure_schema(pool).await.context("creating the token tables")?;
-    let group = consumers(service, bus, pool.clone(), events_site, outbox);
+    // `<service>.tokens.<events_site>`, which every replica shares: the tables are in the database, so whichever
+    // replica records a revocation, all refuse the token.
+    let group = ConsumerGroup {
+        bus,
+        pool: pool.clone(),
+        topology: Topology {
+            service: format!("{service}.tokens"),
+            sites: vec![events_site.to_owned()],
+            event_types: EVENT_TYPES.iter().map(|s| s.to_string()).collect(),
+        },
+        handler: Arc::new(StandingHandler),
+        outbox,
+    };
     group.declare().await.context("declaring the token queue")?;
     Ok(group)
 }
 
-/// `router` with [`refuse_revoked`] in front of every route.
-pub fn guarded(router: Router, pool: PgPool, keys: AuthKeys) -> Router {
-    router.layer(axum::middleware::from_fn_with_state(
-        TokenGuard { pool, keys },
-        refuse_revoked,
-    ))
+/// `router` with [`refuse_revoked`] in front of every route, asking `check`.
+pub fn guarded(router: Router, keys: AuthKeys, check: impl StandingCheck) -> Router {
+    let guard = TokenGuard {
+        keys,
+        check: Arc::new(check),
+    };
+    router.layer(axum::middleware::from_fn_with_state(guard, refuse_revoked))
 }
 
 /// Lower-case hex SHA-256 of a bearer token: how revocations name tokens.
@@ -180,9 +172,8 @@ pub const REVOKED: &str = "this token was signed out or revoked; sign in again";
 /// Whether a validly signed token still stands here. Accounts this service has not heard of are accepted.
 pub async fn standing(pool: &PgPool, token: &str, claims: &Claims) -> Result<Standing, sqlx::Error> {
     let (revoked, active, valid_after): (bool, Option<bool>, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM token_revocations WHERE token_sha256 = $1),
-                (SELECT active FROM token_accounts WHERE user_id = $2),
-                (SELECT tokens_valid_after FROM token_accounts WHERE user_id = $2)",
+        "SELECT EXISTS (SELECT 1 FROM token_revocations WHERE token_sha256 = $1), a.active, a.tokens_valid_after
+           FROM (SELECT) one LEFT JOIN token_accounts a ON a.user_id = $2",
     )
     .bind(token_sha256(token))
     .bind(&claims.sub)
@@ -205,48 +196,47 @@ fn decide(revoked: bool, active: Option<bool>, valid_after: Option<DateTime<Utc>
     }
 }
 
+/// Where a service learns whether a validly signed token still stands: the announced revocations here
+/// ([`Announced`]), or triage's own staff tables.
+#[async_trait]
+pub trait StandingCheck: Send + Sync + 'static {
+    async fn standing(&self, token: &str, claims: &Claims) -> Result<Standing, sqlx::Error>;
+}
+
+/// The revocations and account changes triage announced, as this service's token queue recorded them.
+pub struct Announced(pub PgPool);
+
+#[async_trait]
+impl StandingCheck for Announced {
+    async fn standing(&self, token: &str, claims: &Claims) -> Result<Standing, sqlx::Error> {
+        standing(&self.0, token, claims).await
+    }
+}
+
 /// What [`refuse_revoked`] needs.
 #[derive(Clone)]
 pub struct TokenGuard {
-    pub pool: PgPool,
     pub keys: AuthKeys,
+    pub check: Arc<dyn StandingCheck>,
 }
 
 /// Middleware: a bearer token that verifies must also still stand, or the request gets 401 with the reason
 /// (the console then sends the user to sign in). Requests without a valid signature pass on to the handlers'
 /// own extractors, which refuse them as before.
 pub async fn refuse_revoked(State(guard): State<TokenGuard>, request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    if let Some(token) = token {
+    if let Some(token) = auth::bearer_token(request.headers()) {
         if let Ok(claims) = guard.keys.verify(token) {
-            match standing(&guard.pool, token, &claims).await {
+            match guard.check.standing(token, &claims).await {
                 Ok(Standing::Accepted) => {}
                 Ok(Standing::Refused(reason)) => {
                     tracing::warn!(user = %claims.sub, reason, "token refused");
-                    return error(StatusCode::UNAUTHORIZED, "unauthorized", reason);
+                    return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", reason).into_response();
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot check the token's standing");
-                    return error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
-                        "the database is not reachable; try again",
-                    );
-                }
+                Err(e) => return ApiError::from(e).into_response(),
             }
         }
     }
     next.run(request).await
-}
-
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "error": { "code": code, "message": message } });
-    (status, Json(body)).into_response()
 }
 
 #[cfg(test)]

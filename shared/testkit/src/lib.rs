@@ -15,6 +15,7 @@ use anyhow::Context;
 use sqlx::{Connection, PgConnection};
 
 /// The shared test servers, from the environment `make test` sets.
+#[derive(Clone)]
 pub struct Infra {
     pub admin_database_url: String,
     pub amqp_url: String,

@@ -96,11 +96,7 @@ impl Stack {
             processes: HashMap::new(),
             log_dir,
             bin_dir: bin_dir(),
-            infra: Infra {
-                admin_database_url: infra.admin_database_url.clone(),
-                amqp_url: infra.amqp_url.clone(),
-                rabbit_node: infra.rabbit_node.clone(),
-            },
+            infra: infra.clone(),
         };
         // Consumers first, so their queues exist before intake publishes.
         for svc in ["triage", "notification", "reporting", "scheduler", "intake"] {
@@ -243,11 +239,7 @@ impl Drop for Stack {
             crate::rabbit::delete_vhost(node, vhost);
         }
         // Drop runs inside the test's runtime, which cannot be blocked on: a thread with a runtime of its own.
-        let infra = Infra {
-            admin_database_url: self.infra.admin_database_url.clone(),
-            amqp_url: String::new(),
-            rabbit_node: None,
-        };
+        let infra = self.infra.clone();
         let databases: Vec<String> = self.databases.drain().map(|(_, url)| url).collect();
         let _ = std::thread::spawn(move || {
             if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {

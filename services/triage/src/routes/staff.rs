@@ -62,12 +62,7 @@ pub async fn logout(
     who: auth::Staff,
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default();
+    let token = auth::bearer_token(&headers).unwrap_or_default();
     staff::revoke_token(&state.pool, &state.settings.staff.events_site, token, &who.0).await?;
     state.outbox.notify();
     tracing::info!(user = %who.0.sub, "signed out");
